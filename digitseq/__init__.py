@@ -1,0 +1,27 @@
+"""digitseq: read digit sequences (or any short text) from images with a small CRNN trained by CTC."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__version__ = "0.1.0"
+
+#: The project root when running from a checkout (fonts, shipped weights and images live here).
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_FONT_DIR = ROOT / "font"
+DEFAULT_MODEL_DIR = ROOT / "Model"
+DEFAULT_CRNN = DEFAULT_MODEL_DIR / "CRNN" / "crnn.pt"
+DEFAULT_PRETRAINED_CNN = DEFAULT_MODEL_DIR / "pretrained_CNN" / "cnn.pt"
+DIGITS = "0123456789"
+
+
+def __getattr__(name: str):
+    # Lazy so that `import digitseq` stays cheap (the CLI imports torch only when it needs it).
+    if name == "Recognizer":
+        from .recognize import Recognizer
+
+        return Recognizer
+    raise AttributeError(f"module 'digitseq' has no attribute {name!r}")
+
+
+__all__ = ["Recognizer", "ROOT", "DIGITS", "DEFAULT_FONT_DIR", "DEFAULT_CRNN", "DEFAULT_PRETRAINED_CNN"]

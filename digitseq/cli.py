@@ -1,0 +1,271 @@
+"""``digitseq`` command line: generate, pretrain, train, recognize, evaluate, export.
+
+User errors (bad paths, bad data, bad checkpoints, outputs that would be overwritten) print one
+line ``digitseq: error: ...`` and exit with status 2; there is no traceback for them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+import time
+from pathlib import Path
+
+from . import DEFAULT_CRNN, DEFAULT_PRETRAINED_CNN, DIGITS, __version__
+from .errors import DigitseqError
+
+EXIT_USER_ERROR = 2
+
+
+def _positive(value: str) -> int:
+    n = int(value)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return n
+
+
+def _check_output(path: Path, force: bool) -> None:
+    if path.exists() and not force:
+        raise DigitseqError(f"{path} exists; pass --force to overwrite it")
+
+
+def _data_args(p: argparse.ArgumentParser, name: str = "data", help_: str = "") -> None:
+    p.add_argument(name, help=help_ or "a folder with labels.csv, or a CSV file (filename,label|words|text)")
+    p.add_argument("--images", help="folder the CSV's filenames are relative to (default: the CSV's folder)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="digitseq", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"digitseq {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    g = sub.add_parser("generate", help="render synthetic images and labels.csv")
+    g.add_argument("out_dir")
+    g.add_argument("--count", type=_positive, required=True)
+    g.add_argument("--length", type=_positive, help="label length (same as --min-length L --max-length L)")
+    g.add_argument("--min-length", type=_positive)
+    g.add_argument("--max-length", type=_positive)
+    g.add_argument("--fonts", help="font folder (default: the project's font/)")
+    g.add_argument("--split", choices=["train", "test"], default="train", help="which font families to use")
+    g.add_argument("--style", choices=["clean", "augmented"], default="augmented")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--alphabet", default=DIGITS)
+    g.add_argument("--workers", type=_positive, help="processes (default: all cores)")
+    g.add_argument("--force", action="store_true", help="replace an existing output folder")
+
+    p = sub.add_parser("pretrain", help="train the single-character CNN (stage 2)")
+    _data_args(p)
+    p.add_argument("--val", required=True, help="validation folder or CSV")
+    p.add_argument("--out", default=str(DEFAULT_PRETRAINED_CNN))
+    p.add_argument("--alphabet", default=DIGITS)
+    p.add_argument("--epochs", type=_positive, default=8)
+    p.add_argument("--batch-size", type=_positive, default=64)
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--force", action="store_true")
+
+    t = sub.add_parser("train", help="train or fine-tune a CRNN on a labelled folder (stage 3)")
+    _data_args(t)
+    t.add_argument("--val", required=True, help="validation folder or CSV")
+    t.add_argument("--val-images", help="folder the validation CSV's filenames are relative to")
+    t.add_argument("--out", required=True, help="output folder (writes crnn.pt and last.pt) or a .pt path")
+    t.add_argument("--alphabet", help="characters to recognise (default: those of the training labels, sorted)")
+    t.add_argument("--init", help="CRNN checkpoint to fine-tune from (layers whose shape fits are reused)")
+    t.add_argument("--pretrained", help="pretrained CNN checkpoint for the conv blocks")
+    t.add_argument("--resume", help="last.pt of an interrupted run: continue exactly where it stopped")
+    t.add_argument("--freeze-cnn", action=argparse.BooleanOptionalAction, default=None,
+                   help="keep the conv blocks frozen in the first phase (default: on with --pretrained, off otherwise)")
+    t.add_argument("--epochs", type=_positive, default=12)
+    t.add_argument("--finetune-epochs", type=int, default=0, help="second phase with the conv blocks unfrozen")
+    t.add_argument("--batch-size", type=_positive, default=64)
+    t.add_argument("--lr", type=float, default=2e-3)
+    t.add_argument("--schedule", choices=["onecycle", "cyclic", "constant"], default="onecycle")
+    t.add_argument("--optimizer", choices=["adamw", "adam", "sgd"], default="adamw")
+    t.add_argument("--patience", type=_positive, default=4)
+    t.add_argument("--no-augment", action="store_true", help="no on-the-fly augmentation")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--workers", type=int, default=0)
+    t.add_argument("--tensorboard", metavar="DIR")
+    t.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    t.add_argument("--skip-bad", action="store_true", help="skip (and count) bad rows and images instead of stopping")
+    t.add_argument("--force", action="store_true", help="overwrite an existing checkpoint in --out")
+
+    r = sub.add_parser("recognize", help="read text from image files, folders or globs")
+    r.add_argument("paths", nargs="+")
+    r.add_argument("--model", help=f"CRNN checkpoint (default: {DEFAULT_CRNN.relative_to(DEFAULT_CRNN.parents[2])})")
+    r.add_argument("--batch-size", type=_positive, default=128)
+    r.add_argument("--beam-width", type=_positive, default=1, help="CTC prefix beam search width (1: greedy)")
+    r.add_argument("--raw", action="store_true", help="also print the per-step CTC path")
+    r.add_argument("--format", choices=["text", "csv", "json"], default="text")
+    r.add_argument("--output", help="write results here instead of standard output")
+    r.add_argument("--force", action="store_true", help="overwrite --output if it exists")
+
+    e = sub.add_parser("evaluate", help="accuracy, CER and character P/R/F1 on a labelled folder")
+    _data_args(e)
+    e.add_argument("--model", help="CRNN checkpoint (default: the shipped one)")
+    e.add_argument("--json", help="also write the metrics to this JSON file")
+    e.add_argument("--errors", type=int, default=0, metavar="N", help="show the N worst errors")
+    e.add_argument("--beam-width", type=_positive, default=1)
+    e.add_argument("--batch-size", type=_positive, default=128)
+    e.add_argument("--force", action="store_true", help="overwrite --json if it exists")
+
+    x = sub.add_parser("export", help="export a CRNN to ONNX")
+    x.add_argument("--model", help="CRNN checkpoint (default: the shipped one)")
+    x.add_argument("--onnx", required=True, help="output .onnx path")
+    x.add_argument("--check", metavar="DATA_DIR", help="labelled folder to check parity with PyTorch on")
+    x.add_argument("--force", action="store_true")
+    return parser
+
+
+# --------------------------------------------------------------------------- commands
+
+def cmd_generate(a) -> int:
+    from .generate import generate
+
+    lo = a.min_length or a.length or 5
+    hi = a.max_length or a.length or lo
+    path = generate(a.out_dir, a.count, min_length=lo, max_length=hi, font_dir=a.fonts, split=a.split,
+                    style=a.style, seed=a.seed, alphabet=a.alphabet, workers=a.workers, overwrite=a.force)
+    print(f"wrote {a.count} images and {path}")
+    return 0
+
+
+def _load_set(source, images, alphabet, augment=False, skip_bad=False, seed=0):
+    from .data import ImageSet, read_labels
+
+    on_error = "skip" if skip_bad else "raise"
+    ls = read_labels(source, images, alphabet=alphabet, on_error=on_error)
+    ds = ImageSet.from_labelled(ls, augment=augment, seed=seed, on_error=on_error)
+    if ls.skipped:
+        print(f"{ls.source}: skipped {len(ls.skipped)} bad rows/images, e.g. {ls.skipped[0]}", file=sys.stderr)
+    return ds
+
+
+def _out_path(out: str, name: str) -> Path:
+    p = Path(out)
+    return p if p.suffix == ".pt" else p / name
+
+
+def cmd_pretrain(a) -> int:
+    from .train import TrainConfig, pretrain_cnn
+
+    out = Path(a.out)
+    _check_output(out, a.force)
+    train = _load_set(a.data, a.images, a.alphabet, augment=True, seed=a.seed)
+    val = _load_set(a.val, None, a.alphabet)
+    cfg = TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, seed=a.seed, patience=3, freeze_cnn=False)
+    res = pretrain_cnn(train, val, out, cfg, alphabet=a.alphabet)
+    print(f"best validation accuracy {res.best_metric:.4f}; saved {res.best_path}")
+    return 0
+
+
+def cmd_train(a) -> int:
+    from .train import TrainConfig, train_crnn
+
+    out = _out_path(a.out, "crnn.pt")
+    if not a.resume:
+        _check_output(out, a.force)
+    alphabet = a.alphabet
+    if a.resume:
+        from .models import load_checkpoint
+
+        alphabet = load_checkpoint(a.resume)["alphabet"]
+    train = _load_set(a.data, a.images, alphabet, augment=not a.no_augment, skip_bad=a.skip_bad, seed=a.seed)
+    val = _load_set(a.val, a.val_images, alphabet or "".join(sorted(set("".join(train.labels)))), skip_bad=a.skip_bad)
+    freeze = a.freeze_cnn if a.freeze_cnn is not None else bool(a.pretrained)
+    cfg = TrainConfig(epochs=a.epochs, finetune_epochs=a.finetune_epochs, batch_size=a.batch_size, lr=a.lr,
+                      schedule=a.schedule, optimizer=a.optimizer, patience=a.patience, augment=not a.no_augment,
+                      seed=a.seed, workers=a.workers, tensorboard=a.tensorboard, device=a.device, freeze_cnn=freeze)
+    res = train_crnn(train, val, out, cfg, alphabet=alphabet, pretrained=a.pretrained, init=a.init, resume=a.resume)
+    if res.interrupted:
+        print(f"interrupted; resume with: digitseq train ... --resume {res.last_path}", file=sys.stderr)
+        return 130
+    print(f"best validation sequence accuracy {res.best_metric:.4f}; saved {res.best_path}")
+    return 0
+
+
+def _open_output(path: str | None, force: bool):
+    if path is None:
+        return sys.stdout
+    p = Path(path)
+    _check_output(p, force)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    return open(p, "w", newline="", encoding="utf-8")
+
+
+def cmd_recognize(a) -> int:
+    from .data import list_images
+    from .recognize import Recognizer
+
+    paths = list_images(a.paths)
+    rec = Recognizer.load(a.model)
+    out = _open_output(a.output, a.force)
+    t0 = time.perf_counter()
+    rows, failed = [], 0
+    for path, pred, err in rec.predict_files(paths, a.batch_size, a.beam_width, a.raw):
+        if pred is None:
+            failed += 1
+            print(f"digitseq: failed: {err}", file=sys.stderr)
+            continue
+        rows.append({"path": str(path), "text": pred.text, "confidence": round(pred.confidence, 6),
+                     **({"raw": pred.raw} if a.raw else {})})
+    elapsed = time.perf_counter() - t0
+    if a.format == "json":
+        json.dump(rows, out, indent=1, ensure_ascii=False)
+        out.write("\n")
+    elif a.format == "csv":
+        w = csv.DictWriter(out, fieldnames=["path", "text", "confidence"] + (["raw"] if a.raw else []))
+        w.writeheader()
+        w.writerows(rows)
+    else:
+        for row in rows:
+            out.write(f"{row['path']}\t{row['text']}\t{row['confidence']:.4f}" + (f"\t{row['raw']}" if a.raw else "") + "\n")
+    if out is not sys.stdout:
+        out.close()
+    n = len(rows) + failed
+    print(f"{n} images, {failed} failed, {elapsed:.2f}s, {len(rows) / max(elapsed, 1e-9):.0f} images/s", file=sys.stderr)
+    return EXIT_USER_ERROR if failed == n else 0
+
+
+def cmd_evaluate(a) -> int:
+    from .evaluate import evaluate_folder, format_report
+
+    if a.json:
+        _check_output(Path(a.json), a.force)
+    report = evaluate_folder(a.data, a.model, images=a.images, beam_width=a.beam_width, batch_size=a.batch_size,
+                             errors=a.errors)
+    print(format_report(report))
+    if a.json:
+        Path(a.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(a.json).write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    return 0
+
+
+def cmd_export(a) -> int:
+    from .export import export_onnx
+
+    _check_output(Path(a.onnx), a.force)
+    report = export_onnx(a.model, a.onnx, check=a.check)
+    print(json.dumps(report, indent=1))
+    return 0
+
+
+COMMANDS = {"generate": cmd_generate, "pretrain": cmd_pretrain, "train": cmd_train, "recognize": cmd_recognize,
+            "evaluate": cmd_evaluate, "export": cmd_export}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except DigitseqError as exc:
+        print(f"digitseq: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("digitseq: interrupted", file=sys.stderr)
+        return 130
+    except (BrokenPipeError, io.UnsupportedOperation):
+        return 1

@@ -1,0 +1,128 @@
+"""Write a folder of rendered images plus ``labels.csv``, in parallel, deterministic per seed.
+
+Image ``i`` is drawn from its own generator seeded with ``(seed, i)``, so the output does not
+depend on the number of worker processes. Besides ``labels.csv`` (``filename,label``) the folder
+gets ``sources.csv`` (which font drew each image) and ``meta.json`` (the settings used).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from . import DIGITS
+from .errors import DataError
+from .fonts import FontInfo, families, load_fonts
+from .render import RenderStyle, render
+
+LABELS = "labels.csv"
+
+
+@dataclass(frozen=True)
+class Sample:
+    filename: str
+    label: str
+    font: str
+    family: str
+
+
+def random_label(rng: np.random.Generator, alphabet: str, min_length: int, max_length: int) -> str:
+    n = int(rng.integers(min_length, max_length + 1))
+    return "".join(alphabet[i] for i in rng.integers(0, len(alphabet), size=n))
+
+
+def draw_sample(index: int, seed: int, fonts: list[FontInfo], alphabet: str, min_length: int,
+                max_length: int, style: RenderStyle):
+    """(label, font, image) of sample ``index``: a family uniformly, then one of its files."""
+    rng = np.random.default_rng([seed, index])
+    by_family = list(families(fonts).values())
+    family = by_family[int(rng.integers(len(by_family)))]
+    font = family[int(rng.integers(len(family)))]
+    label = random_label(rng, alphabet, min_length, max_length)
+    return label, font, render(label, font.path, style, rng)
+
+
+def _work(args) -> list[Sample]:
+    start, stop, out_dir, seed, fonts, alphabet, min_length, max_length, style, width = args
+    done = []
+    for i in range(start, stop):
+        label, font, img = draw_sample(i, seed, fonts, alphabet, min_length, max_length, style)
+        name = f"{i:0{width}d}.png"
+        img.save(os.path.join(out_dir, name), compress_level=1)
+        done.append(Sample(name, label, os.path.basename(font.path), font.family))
+    return done
+
+
+def generate(out_dir: str | Path, count: int, *, min_length: int = 5, max_length: int | None = None,
+             fonts: list[FontInfo] | None = None, font_dir: str | Path | None = None, split: str = "train",
+             style: RenderStyle | str = "augmented", seed: int = 0, alphabet: str = DIGITS,
+             workers: int | None = None, overwrite: bool = False, progress: bool = True) -> Path:
+    """Render ``count`` images of random labels into ``out_dir``; returns the path of labels.csv.
+
+    Fonts come from ``fonts`` or else ``font_dir``'s ``split``, limited to those that draw every
+    character of ``alphabet``. An existing ``labels.csv`` is only replaced with ``overwrite=True``.
+    """
+    max_length = min_length if max_length is None else max_length
+    if count < 1:
+        raise DataError(f"count must be >= 1, got {count}")
+    if not 1 <= min_length <= max_length:
+        raise DataError(f"lengths must satisfy 1 <= min <= max, got {min_length}..{max_length}")
+    if not alphabet or len(set(alphabet)) != len(alphabet):
+        raise DataError(f"alphabet must be non-empty with no repeated characters, got {alphabet!r}")
+    style = RenderStyle.named(style) if isinstance(style, str) else style
+    if fonts is None:
+        fonts = load_fonts(font_dir, split=split, alphabet=alphabet)
+    if not fonts:
+        raise DataError("no fonts to render with")
+    out = Path(out_dir)
+    if (out / LABELS).exists():
+        if not overwrite:
+            raise DataError(f"{out / LABELS} exists; pass --force (overwrite=True) to replace it")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    workers = workers or os.cpu_count() or 1
+    width = max(6, len(str(count - 1)))
+    chunk = max(50, min(1000, count // (workers * 8) or 1))
+    jobs = [(a, min(a + chunk, count), str(out), seed, fonts, alphabet, min_length, max_length, style, width)
+            for a in range(0, count, chunk)]
+    samples: list[Sample] = []
+    bar = tqdm(total=count, desc=f"generate {out.name}", unit="img", disable=not progress)
+    if workers == 1:
+        results = map(_work, jobs)
+    else:
+        pool = ProcessPoolExecutor(workers)
+        results = pool.map(_work, jobs)
+    try:
+        for batch in results:
+            samples.extend(batch)
+            bar.update(len(batch))
+    finally:
+        bar.close()
+        if workers != 1:
+            pool.shutdown()
+
+    _write_csv(out / LABELS, ["filename", "label"], [(s.filename, s.label) for s in samples])
+    _write_csv(out / "sources.csv", ["filename", "font", "family"], [(s.filename, s.font, s.family) for s in samples])
+    meta = {"count": count, "min_length": min_length, "max_length": max_length, "alphabet": alphabet,
+            "seed": seed, "split": split, "fonts": sorted({s.font for s in samples}),
+            "families": sorted({f.family for f in fonts}), "style": style.to_dict()}
+    (out / "meta.json").write_text(json.dumps(meta, indent=1))
+    return out / LABELS
+
+
+def _write_csv(path: Path, header: list[str], rows) -> None:
+    tmp = path.with_suffix(".csv.tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    os.replace(tmp, path)

@@ -1,0 +1,191 @@
+"""Figures the notebooks show. Each function returns a matplotlib Figure."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from PIL import Image
+
+from .data import LABEL_FILE, open_image, read_labels
+
+
+def image_grid(images, titles=None, ncols: int = 4, width: float = 3.0, height: float = 0.9, suptitle=None):
+    n = len(images)
+    nrows = max(1, -(-n // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * width, nrows * height + 0.4), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, img, title in zip(axes.flat, images, titles or [None] * n):
+        img = np.asarray(img)
+        ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255)
+        if title is not None:
+            ax.set_title(str(title), fontsize=8)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def sample_grid(folder: str | Path, n: int = 12, ncols: int = 4, seed: int = 0):
+    """Random images of a labelled folder with their labels."""
+    ls = read_labels(folder)
+    idx = np.random.default_rng(seed).choice(len(ls), size=min(n, len(ls)), replace=False)
+    return image_grid([open_image(ls.paths[i]) for i in idx], [ls.labels[i] for i in idx], ncols,
+                      suptitle=f"{Path(folder).name}: {len(ls)} images")
+
+
+def font_grid(folder: str | Path, per_font: int = 1, ncols: int = 4):
+    """One image per font family of a generated folder (from its sources.csv)."""
+    folder = Path(folder)
+    with open(folder / "sources.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    labels = dict(zip(*_columns(folder / LABEL_FILE)))
+    seen: Counter = Counter()
+    images, titles = [], []
+    for row in rows:
+        if seen[row["family"]] < per_font:
+            seen[row["family"]] += 1
+            images.append(Image.open(folder / row["filename"]))
+            titles.append(f"{row['family']}: {labels[row['filename']]}")
+    return image_grid(images, titles, ncols, suptitle=f"{folder.name}: {len(seen)} font families")
+
+
+def _columns(path: Path):
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    return [r["filename"] for r in rows], [r["label"] for r in rows]
+
+
+def label_stats(folder: str | Path):
+    """Label-length histogram and character frequencies of a labelled folder."""
+    labels = read_labels(folder, check_files=False).labels
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 2.8))
+    lengths = Counter(len(t) for t in labels)
+    a.bar(list(lengths), list(lengths.values()))
+    a.set(title=f"{Path(folder).name}: label length", xlabel="characters", ylabel="images")
+    chars = Counter("".join(labels))
+    keys = sorted(chars)
+    b.bar(keys, [chars[k] for k in keys])
+    b.set(title="character frequency", ylabel="count")
+    fig.tight_layout()
+    return fig
+
+
+def augmentation_steps(text: str, font_path: str, seeds=(0, 1, 2, 3), style=None):
+    """Rows of images after each rendering stage, one row per seed."""
+    from .render import RenderStyle, render
+
+    style = style or RenderStyle().with_(blur=1.0, low_res=0.5, noise=1.0, jpeg=1.0)
+    stages = ["glyphs", "geometry", "colour", "blur", "low_res", "noise", "jpeg"]
+    fig, axes = plt.subplots(len(seeds), len(stages), figsize=(2.2 * len(stages), 0.9 * len(seeds) + 0.5), squeeze=False)
+    for r, seed in enumerate(seeds):
+        steps: dict = {}
+        render(text, font_path, style, seed, steps=steps)
+        last = None
+        for c, stage in enumerate(stages):
+            ax = axes[r, c]
+            ax.axis("off")
+            img = steps.get(stage, last)
+            last = img
+            arr = np.asarray(img)
+            ax.imshow(arr, cmap="gray" if arr.ndim == 2 else None)
+            if r == 0:
+                ax.set_title(stage + ("" if stage in steps else " (skipped)"), fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(history: list[dict], steps: list[dict] | None = None):
+    """Training loss, validation accuracy per epoch, and the learning rate per step."""
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.2))
+    epochs = [h["epoch"] for h in history]
+    axes[0].plot(epochs, [h["train_loss"] for h in history], "o-")
+    axes[0].set(title="training loss", xlabel="epoch", yscale="log")
+    axes[1].plot(epochs, [h["val"]["sequence_accuracy"] for h in history], "o-", label="sequence")
+    axes[1].plot(epochs, [h["val"]["char_accuracy"] for h in history], "s--", label="character")
+    axes[1].set(title="validation accuracy", xlabel="epoch")
+    axes[1].legend()
+    for ax in axes[:2]:
+        for i in range(1, len(history)):
+            if history[i]["phase"] != history[i - 1]["phase"]:
+                ax.axvline(epochs[i] - 0.5, color="grey", ls=":")
+    if steps:
+        axes[2].plot([s["step"] for s in steps], [s["lr"] for s in steps])
+    axes[2].set(title="learning rate", xlabel="step")
+    fig.tight_layout()
+    return fig
+
+
+def confusion(truths, preds, labels: str):
+    """Confusion matrix of single-character predictions."""
+    k = len(labels)
+    m = np.zeros((k, k), int)
+    for t, p in zip(truths, preds):
+        m[labels.index(t), labels.index(p)] += 1
+    fig, ax = plt.subplots(figsize=(0.45 * k + 2, 0.45 * k + 1.5))
+    ax.imshow(np.log1p(m), cmap="Blues")
+    for i in range(k):
+        for j in range(k):
+            if m[i, j]:
+                ax.text(j, i, m[i, j], ha="center", va="center", fontsize=7, color="white" if i == j else "black")
+    ax.set(xticks=range(k), yticks=range(k), xticklabels=list(labels), yticklabels=list(labels),
+           xlabel="predicted", ylabel="true", title="confusion matrix")
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_by_length(reports: dict[str, dict]):
+    """Sequence accuracy per label length, one line per evaluated set."""
+    fig, ax = plt.subplots(figsize=(8, 3))
+    for name, rep in reports.items():
+        ks = sorted(rep["by_length"], key=int)
+        ax.plot([int(k) for k in ks], [rep["by_length"][k]["sequence_accuracy"] for k in ks], "o-", label=name)
+    ax.set(xlabel="label length", ylabel="sequence accuracy", title="accuracy by label length")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def error_gallery(errors: list[dict], ncols: int = 3):
+    """Images of wrong predictions, titled 'truth → prediction'."""
+    if not errors:
+        fig, ax = plt.subplots(figsize=(4, 0.6))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no errors", ha="center")
+        return fig
+    return image_grid([open_image(e["path"]) for e in errors],
+                      [f"{e['truth']} → {e['prediction']}" for e in errors], ncols, width=3.6, height=1.0)
+
+
+def ctc_path(recognizer, images, ncols: int = 1):
+    """Each image with the per-step CTC output under it: the winning class per step and its probability."""
+    import torch
+
+    from .data import pad_batch
+
+    fig, axes = plt.subplots(2 * len(images), 1, figsize=(10, 1.6 * len(images)), squeeze=False,
+                             gridspec_kw={"height_ratios": [2, 1] * len(images)})
+    for k, image in enumerate(images):
+        arr = recognizer.prepare(image)
+        x, widths = pad_batch([arr], recognizer.normalisation)
+        with torch.inference_mode():
+            probs = recognizer.model(x).softmax(-1)[0].numpy()
+        steps = probs.shape[0]
+        best = probs.argmax(1)
+        top, bottom = axes[2 * k, 0], axes[2 * k + 1, 0]
+        top.imshow(arr, cmap="gray", aspect="auto", extent=(0, steps, 1, 0))
+        top.set_title(f"prediction: {recognizer.codec.collapse(best)!r}", fontsize=9)
+        top.axis("off")
+        blank = best == 0
+        bottom.bar(np.arange(steps) + 0.5, probs.max(1), width=0.9, color=np.where(blank, "lightgrey", "tab:blue"))
+        for t in range(steps):
+            bottom.text(t + 0.5, 0.05, recognizer.codec.raw([best[t]]), ha="center", fontsize=8,
+                        color="grey" if blank[t] else "black")
+        bottom.set(xlim=(0, steps), ylim=(0, 1.05), yticks=[0, 1], ylabel="p")
+        bottom.set_xticks([])
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,425 @@
+"""Training loops: single-digit CNN pretraining and CRNN training with CTC.
+
+One engine, :func:`fit`, runs a list of phases (for the CRNN: conv blocks frozen, then optionally
+unfrozen at a lower rate). Each phase has its own optimiser, learning-rate schedule (one-cycle,
+cyclic or constant, stepped per batch) and early stopping on the validation metric. After every
+epoch it writes ``last.pt`` beside the output (everything needed to resume: optimiser, scheduler,
+early-stopping state, RNG, history) and, when the metric improves, the best model to ``out``.
+Both writes are atomic; Ctrl-C writes ``last.pt`` before returning, and ``resume=`` continues it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from early_stop import EarlyStopping
+from random_seed import seed_everything
+
+from . import DIGITS
+from .codec import Codec
+from .data import NORMALISATION, ImageSet, loader, width_batches
+from .errors import CheckpointError, DigitseqError
+from .metrics import evaluate
+from .models import (
+    CRNN,
+    DigitCNN,
+    build_model,
+    load_checkpoint,
+    make_checkpoint,
+    num_classes_for,
+    save_checkpoint,
+    transfer_weights,
+)
+from .recognize import predict_arrays
+
+
+@dataclass
+class TrainConfig:
+    """Every training setting; a checkpoint stores it, so a run can be repeated or resumed."""
+
+    epochs: int = 12                  # phase 1 (CNN frozen when freeze_cnn)
+    batch_size: int = 64
+    optimizer: str = "adamw"          # adamw | adam | sgd
+    lr: float = 2e-3                  # peak rate of the schedule
+    weight_decay: float = 1e-4
+    momentum: float = 0.9             # sgd only
+    schedule: str = "onecycle"        # onecycle | cyclic | constant
+    cyclic_base_ratio: float = 0.1    # cyclic: the rate swings between lr·ratio and lr ...
+    cyclic_half_cycle: float = 1.0    # ... rising over this many epochs, then falling as long (triangular2)
+    freeze_cnn: bool = True           # CRNN: conv blocks frozen (weights and batch-norm statistics) in phase 1
+    finetune_epochs: int = 0          # CRNN: phase 2, everything trainable, at finetune_lr
+    finetune_lr: float = 5e-4
+    patience: int = 4                 # early stopping: epochs in a row without improvement
+    min_delta: float = 0.0
+    clip: float = 5.0                 # gradient-norm clipping (0: off)
+    augment: bool = True              # on-the-fly augmentation of training images
+    seed: int = 0
+    device: str = "auto"              # auto | cpu | cuda
+    workers: int = 0                  # DataLoader worker processes
+    show_predictions: int = 3         # validation examples printed after each epoch
+    tensorboard: str | None = None    # log folder, if the tensorboard package is installed
+    time_budget: float | None = None  # seconds; training stops at the first epoch end past it
+    max_steps: int | None = None      # optimiser steps, over all phases
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+@dataclass
+class Phase:
+    name: str
+    epochs: int
+    lr: float
+    freeze: bool = False
+
+
+@dataclass
+class TrainResult:
+    model: torch.nn.Module
+    history: list[dict]
+    best_metric: float | None
+    best_path: Path
+    last_path: Path
+    interrupted: bool = False
+    steps: list[dict] = field(default_factory=list)
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise DigitseqError("--device cuda: no CUDA device is available")
+    if name not in ("cpu", "cuda"):
+        raise DigitseqError(f"device must be auto, cpu or cuda, got {name!r}")
+    return torch.device(name)
+
+
+def make_optimizer(cfg: TrainConfig, params, lr: float) -> torch.optim.Optimizer:
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=lr)
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, nesterov=True)
+    raise DigitseqError(f"optimizer must be adamw, adam or sgd, got {cfg.optimizer!r}")
+
+
+def make_scheduler(cfg: TrainConfig, opt: torch.optim.Optimizer, lr: float, steps_per_epoch: int, epochs: int):
+    total = max(1, steps_per_epoch * epochs)
+    if cfg.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total, pct_start=0.25,
+                                                   div_factor=10.0, final_div_factor=100.0)
+    if cfg.schedule == "cyclic":
+        up = max(1, round(steps_per_epoch * cfg.cyclic_half_cycle))
+        return torch.optim.lr_scheduler.CyclicLR(opt, base_lr=lr * cfg.cyclic_base_ratio, max_lr=lr,
+                                                 step_size_up=up, mode="triangular2",
+                                                 cycle_momentum=cfg.optimizer == "sgd")
+    if cfg.schedule == "constant":
+        return torch.optim.lr_scheduler.ConstantLR(opt, factor=1.0, total_iters=0)
+    raise DigitseqError(f"schedule must be onecycle, cyclic or constant, got {cfg.schedule!r}")
+
+
+# --------------------------------------------------------------------------- tasks
+
+def ctc_loss(model: CRNN, codec: Codec, x: torch.Tensor, widths: torch.Tensor, labels: list[str]) -> torch.Tensor:
+    log_probs = model(x).float().log_softmax(-1).transpose(0, 1)          # T×B×C, as CTCLoss wants
+    targets, target_lengths = codec.encode_batch(labels)
+    input_lengths = model.output_lengths(widths)
+    return F.ctc_loss(log_probs, targets.to(x.device), input_lengths, target_lengths, blank=codec.blank,
+                      reduction="mean", zero_infinity=True)
+
+
+def classification_loss(model: DigitCNN, codec: Codec, x, widths, labels) -> torch.Tensor:
+    targets = torch.tensor([codec.index[t] - 1 for t in labels], device=x.device)
+    return F.cross_entropy(model(x, widths.to(x.device)).float(), targets)
+
+
+@torch.inference_mode()
+def classify(model: DigitCNN, codec: Codec, dataset: ImageSet, batch_size: int = 256, device="cpu") -> list[str]:
+    from .data import pad_batch
+
+    model.eval()
+    preds = []
+    for s in range(0, len(dataset), batch_size):
+        x, widths = pad_batch(dataset.arrays[s:s + batch_size])
+        idx = model(x.to(device), widths.to(device)).argmax(1).tolist()
+        preds.extend(codec.alphabet[i] for i in idx)
+    return preds
+
+
+def validate(model, kind: str, codec: Codec, dataset: ImageSet, device) -> tuple[dict, list[str]]:
+    if kind == "crnn":
+        preds = [p.text for p in predict_arrays(model, codec, dataset.arrays, 256, NORMALISATION, device=device)]
+    else:
+        preds = classify(model, codec, dataset, device=device)
+    return evaluate(dataset.labels, preds), preds
+
+
+# --------------------------------------------------------------------------- the engine
+
+def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, val_set: ImageSet,
+        cfg: TrainConfig, out: str | Path, phases: list[Phase], arch: dict, resume: dict | None = None,
+        progress: bool = True, log: Callable[[str], None] | None = None, extra: dict | None = None) -> TrainResult:
+    """Train ``model`` through ``phases``; see the module docstring for what is written where."""
+    log = log or tqdm.write
+    device = resolve_device(cfg.device)
+    model.to(device)
+    out = Path(out)
+    last_path = out.with_name("last.pt") if out.name != "last.pt" else out.with_name("last-resume.pt")
+    loss_fn = ctc_loss if kind == "crnn" else classification_loss
+    use_amp = device.type == "cuda"
+    writer = _tensorboard(cfg.tensorboard)
+
+    history: list[dict] = []
+    steps: list[dict] = []
+    best: float | None = None
+    start_phase, start_epoch, step = 0, 0, 0
+    if resume is not None:
+        history, steps = resume.get("history", []), resume.get("steps", [])
+        best = resume["train"].get("best_metric")
+        start_phase, start_epoch, step = resume["resume"]["phase"], resume["resume"]["epoch"], resume["resume"]["step"]
+        if resume.get("rng") is not None:
+            torch.set_rng_state(resume["rng"])
+    t0 = time.time() - (resume["resume"]["elapsed"] if resume else 0.0)
+    interrupted = False
+
+    def checkpoint(with_state: bool, phase_i: int, epoch: int, opt=None, sched=None, stopper=None) -> dict:
+        train = {"config": cfg.to_dict(), "phases": [asdict(p) for p in phases], "best_metric": best,
+                 "epochs_done": len(history), "steps_done": step, "seconds": round(time.time() - t0, 1)}
+        ck = make_checkpoint(model, kind, arch, codec.alphabet, NORMALISATION, train=train,
+                             metrics=history[-1]["val"] if history else {}, history=history, **(extra or {}))
+        if with_state:
+            ck.update(optimizer=opt.state_dict(), scheduler=sched.state_dict(), stopper=stopper.state_dict(),
+                      rng=torch.get_rng_state(), steps=steps,
+                      resume={"phase": phase_i, "epoch": epoch, "step": step, "elapsed": time.time() - t0})
+        return ck
+
+    for phase_i, phase in enumerate(phases):
+        if phase_i < start_phase or phase.epochs <= 0:
+            continue
+        if kind == "crnn":
+            model.freeze_features(phase.freeze)
+        params = [p for p in model.parameters() if p.requires_grad]
+        opt = make_optimizer(cfg, params, phase.lr)
+        n_batches = len(width_batches(train_set.widths, cfg.batch_size))
+        sched = make_scheduler(cfg, opt, phase.lr, n_batches, phase.epochs)
+        stopper = EarlyStopping(cfg.patience, mode="max", min_delta=cfg.min_delta)
+        first_epoch = 0
+        if resume is not None and phase_i == start_phase:
+            opt.load_state_dict(resume["optimizer"])
+            sched.load_state_dict(resume["scheduler"])
+            stopper.load_state_dict(resume["stopper"])
+            first_epoch = start_epoch
+            resume = None
+        log(f"phase {phase.name}: {phase.epochs} epochs, lr {phase.lr:g}, "
+            f"{sum(p.numel() for p in params):,} trainable parameters, {len(train_set):,} images, device {device}")
+        stop_reason = None
+        for epoch in range(first_epoch, phase.epochs):
+            model.train()
+            epoch_t = time.time()
+            total, count = 0.0, 0
+            bar = tqdm(loader(train_set, cfg.batch_size, True, cfg.seed, epoch + 1000 * phase_i, cfg.workers),
+                       total=n_batches, desc=f"{phase.name} {epoch + 1}/{phase.epochs}", leave=False,
+                       disable=not progress, unit="batch")
+            try:
+                for x, widths, labels in bar:
+                    x = x.to(device, non_blocking=True)
+                    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+                        loss = loss_fn(model, codec, x, widths, labels)
+                    opt.zero_grad(set_to_none=True)
+                    if torch.isfinite(loss):
+                        loss.backward()
+                        if cfg.clip:
+                            torch.nn.utils.clip_grad_norm_(params, cfg.clip)
+                        opt.step()
+                        total += loss.item() * len(labels)
+                        count += len(labels)
+                    sched.step()
+                    step += 1
+                    lr = opt.param_groups[0]["lr"]
+                    steps.append({"step": step, "loss": round(loss.item(), 5), "lr": lr})
+                    if writer:
+                        writer.add_scalar("train/loss", loss.item(), step)
+                        writer.add_scalar("train/lr", lr, step)
+                    bar.set_postfix(loss=f"{loss.item():.4f}", lr=f"{lr:.2e}", refresh=False)
+                    if cfg.max_steps and step >= cfg.max_steps:
+                        stop_reason = f"max_steps {cfg.max_steps} reached"
+                        break
+            except KeyboardInterrupt:
+                save_checkpoint(checkpoint(True, phase_i, epoch, opt, sched, stopper), last_path)
+                log(f"interrupted: progress saved to {last_path}; continue with --resume {last_path}")
+                interrupted = True
+                break
+            finally:
+                bar.close()
+
+            val, preds = validate(model, kind, codec, val_set, device)
+            metric = val["sequence_accuracy"]
+            stopper.step(metric)
+            row = {"phase": phase.name, "epoch": len(history) + 1, "train_loss": total / max(count, 1),
+                   "val": val, "lr": opt.param_groups[0]["lr"], "seconds": round(time.time() - epoch_t, 1),
+                   "elapsed": round(time.time() - t0, 1), "step": step}
+            history.append(row)
+            improved = best is None or metric > best
+            if improved:
+                best = metric
+                save_checkpoint(checkpoint(False, phase_i, epoch + 1), out)
+            save_checkpoint(checkpoint(True, phase_i, epoch + 1, opt, sched, stopper), last_path)
+            if writer:
+                writer.add_scalar("val/sequence_accuracy", metric, step)
+                writer.add_scalar("val/char_accuracy", val["char_accuracy"], step)
+            log(f"{phase.name} epoch {epoch + 1}/{phase.epochs}  loss {row['train_loss']:.4f}  "
+                f"val seq acc {metric:.4f}  char acc {val['char_accuracy']:.4f}  ({row['seconds']:.0f}s)"
+                + ("  * best" if improved else ""))
+            for t, p in list(zip(val_set.labels, preds))[:cfg.show_predictions]:
+                log(f"    {t!r:>24} -> {p!r:<24} {'ok' if t == p else 'WRONG'}")
+            if stopper.should_stop:
+                stop_reason = f"no improvement for {cfg.patience} epochs"
+            if cfg.time_budget and time.time() - t0 > cfg.time_budget:
+                stop_reason = f"time budget {cfg.time_budget:.0f}s used"
+            if stop_reason:
+                log(f"{phase.name}: stopping ({stop_reason})")
+                break
+        if interrupted or (stop_reason and "budget" in stop_reason) or (stop_reason and "max_steps" in stop_reason):
+            break
+        # The next phase starts from this phase's best weights.
+        if out.exists():
+            model.load_state_dict(load_checkpoint(out)["state_dict"])
+    if writer:
+        writer.close()
+    if out.exists() and not interrupted:
+        model.load_state_dict(load_checkpoint(out)["state_dict"])
+    model.eval()
+    return TrainResult(model, history, best, out, last_path, interrupted, steps)
+
+
+def _tensorboard(logdir: str | None):
+    if not logdir:
+        return None
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise DigitseqError("--tensorboard needs the tensorboard package: pip install tensorboard") from None
+    return SummaryWriter(logdir)
+
+
+# --------------------------------------------------------------------------- the two stages
+
+def pretrain_cnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: TrainConfig | None = None,
+                 alphabet: str = DIGITS, arch: dict | None = None, progress: bool = True, log=None) -> TrainResult:
+    """Stage 2: a DigitCNN on single-character images (labels of length 1), cross-entropy."""
+    cfg = cfg or TrainConfig(epochs=8, lr=3e-3, patience=3, freeze_cnn=False)
+    bad = [t for t in train_set.labels + val_set.labels if len(t) != 1]
+    if bad:
+        raise DigitseqError(f"pretraining needs single-character labels, got {bad[0]!r}")
+    seed_everything(cfg.seed)
+    codec = Codec(alphabet)
+    arch = {**(arch or {})}
+    model = build_model("digit_cnn", arch, num_classes_for("digit_cnn", alphabet))
+    return fit(model, "digit_cnn", codec, train_set, val_set, cfg, out, [Phase("pretrain", cfg.epochs, cfg.lr)],
+               {**_arch_defaults(), **arch}, progress=progress, log=log)
+
+
+def _arch_defaults() -> dict:
+    from .models import DEFAULT_ARCH
+
+    return dict(DEFAULT_ARCH)
+
+
+def train_crnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: TrainConfig | None = None,
+               alphabet: str | None = None, arch: dict | None = None, pretrained: str | Path | None = None,
+               init: str | Path | None = None, resume: str | Path | None = None, progress: bool = True,
+               log=None) -> TrainResult:
+    """Stage 3: a CRNN trained with CTC.
+
+    ``pretrained``: a DigitCNN checkpoint whose conv blocks start the CRNN (and set its conv
+    architecture). ``init``: a CRNN checkpoint to fine-tune from — every layer whose shape fits is
+    reused; for a different alphabet the output rows of shared characters and the blank are kept.
+    ``resume``: a ``last.pt`` to continue exactly where it stopped.
+    """
+    log = log or tqdm.write
+    if resume is not None:
+        state = load_checkpoint(resume)
+        if "resume" not in state:
+            raise CheckpointError(f"{resume}: holds no training state to resume (use a last.pt)")
+        cfg = TrainConfig.from_dict(state["train"]["config"])
+        alphabet, arch = state["alphabet"], state["arch"]
+        model = build_model("crnn", arch, num_classes_for("crnn", alphabet))
+        model.load_state_dict(state["state_dict"])
+        phases = [Phase(**p) for p in state["train"]["phases"]]
+        log(f"resuming {resume}: phase {state['resume']['phase'] + 1}, epoch {state['resume']['epoch']}")
+        return fit(model, "crnn", Codec(alphabet), train_set, val_set, cfg, out, phases, arch, resume=state,
+                   progress=progress, log=log)
+
+    cfg = cfg or TrainConfig()
+    seed_everything(cfg.seed)
+    codec = Codec(alphabet) if alphabet else Codec.from_labels(train_set.labels)
+    for name, ds in (("training", train_set), ("validation", val_set)):
+        for t in ds.labels:
+            try:
+                codec.encode(t)
+            except DigitseqError as exc:
+                raise DigitseqError(f"{name} set: {exc}") from None
+    arch = {**_arch_defaults(), **(arch or {})}
+    src = None
+    if pretrained is not None:
+        src = load_checkpoint(pretrained)
+        if src["kind"] != "digit_cnn":
+            raise CheckpointError(f"{pretrained}: a {src['kind']} checkpoint, not a pretrained CNN")
+        arch.update({k: src["arch"][k] for k in ("channels", "pools", "input_height")})
+    if init is not None:
+        src_init = load_checkpoint(init)
+        if src_init["kind"] != "crnn":
+            raise CheckpointError(f"{init}: a {src_init['kind']} checkpoint, not a CRNN")
+        arch = {**src_init["arch"], **{k: v for k, v in (arch or {}).items() if k in ("dropout",)}}
+    model = build_model("crnn", arch, codec.num_classes)
+    if src is not None:
+        copied = transfer_weights(model, src["state_dict"])
+        log(f"pretrained conv blocks from {pretrained}: {len(copied)} tensors")
+    if init is not None:
+        copied = fine_tune_from(model, src_init, codec)
+        log(f"initialised from {init}: {copied} tensors reused (alphabet {src_init['alphabet']!r} -> {codec.alphabet!r})")
+    frozen = cfg.freeze_cnn and (src is not None or init is not None)
+    phases = [Phase("frozen" if frozen else "train", cfg.epochs, cfg.lr, freeze=frozen)]
+    if cfg.finetune_epochs:
+        phases.append(Phase("finetune", cfg.finetune_epochs, cfg.finetune_lr, freeze=False))
+    return fit(model, "crnn", codec, train_set, val_set, cfg, out, phases, arch, progress=progress, log=log)
+
+
+def fine_tune_from(model: CRNN, src: dict, codec: Codec) -> int:
+    """Reuse ``src``'s weights in ``model``; map output rows by character when alphabets differ."""
+    state = dict(src["state_dict"])
+    head_w, head_b = state.pop("head.weight"), state.pop("head.bias")
+    copied = len(transfer_weights(model, state))
+    with torch.no_grad():
+        rows = [(0, 0)] + [(codec.index[c], i + 1) for i, c in enumerate(src["alphabet"]) if c in codec.index]
+        if head_w.shape[1] == model.head.weight.shape[1]:
+            for new, old in rows:
+                model.head.weight[new] = head_w[old]
+                model.head.bias[new] = head_b[old]
+            copied += 2
+    return copied
+
+
+def steps_to_reach(history: list[dict], threshold: float) -> dict | None:
+    """The first epoch row whose validation sequence accuracy reached ``threshold``."""
+    for row in history:
+        if row["val"]["sequence_accuracy"] >= threshold - 1e-12:
+            return {"epoch": row["epoch"], "step": row["step"], "elapsed": row["elapsed"]}
+    return None
+
+
+__all__ = ["TrainConfig", "Phase", "TrainResult", "fit", "pretrain_cnn", "train_crnn", "steps_to_reach",
+           "resolve_device"]
