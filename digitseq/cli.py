@@ -96,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("recognize", help="read text from image files, folders or globs")
     r.add_argument("paths", nargs="+")
     r.add_argument("--model", help=f"CRNN checkpoint (default: {DEFAULT_CRNN.relative_to(DEFAULT_CRNN.parents[2])})")
+    r.add_argument("--backend", choices=["torch", "onnx"], default="torch",
+                   help="onnx: run the exported .onnx with onnxruntime (pip install '.[onnx]')")
     r.add_argument("--batch-size", type=_positive, default=128)
     r.add_argument("--beam-width", type=_positive, default=1, help="CTC prefix beam search width (1: greedy)")
     r.add_argument("--raw", action="store_true", help="also print the per-step CTC path")
@@ -163,7 +165,9 @@ def cmd_pretrain(a) -> int:
 
 
 def cmd_train(a) -> int:
-    from .train import TrainConfig, train_crnn
+    from .train import TrainConfig, init_distributed, train_crnn
+
+    rank, world = init_distributed(a.device)  # under torchrun: one process per rank, data split by batches
 
     out = _out_path(a.out, "crnn.pt")
     if not a.resume:
@@ -179,7 +183,14 @@ def cmd_train(a) -> int:
     cfg = TrainConfig(epochs=a.epochs, finetune_epochs=a.finetune_epochs, batch_size=a.batch_size, lr=a.lr,
                       schedule=a.schedule, optimizer=a.optimizer, patience=a.patience, augment=not a.no_augment,
                       seed=a.seed, workers=a.workers, tensorboard=a.tensorboard, device=a.device, freeze_cnn=freeze)
-    res = train_crnn(train, val, out, cfg, alphabet=alphabet, pretrained=a.pretrained, init=a.init, resume=a.resume)
+    res = train_crnn(train, val, out, cfg, alphabet=alphabet, pretrained=a.pretrained, init=a.init, resume=a.resume,
+                     progress=rank == 0)
+    if world > 1:
+        import torch.distributed
+
+        torch.distributed.destroy_process_group()
+        if rank != 0:
+            return 0
     if res.interrupted:
         print(f"interrupted; resume with: digitseq train ... --resume {res.last_path}", file=sys.stderr)
         return 130
@@ -201,7 +212,7 @@ def cmd_recognize(a) -> int:
     from .recognize import Recognizer
 
     paths = list_images(a.paths)
-    rec = Recognizer.load(a.model)
+    rec = Recognizer.load(a.model, backend=a.backend)
     out = _open_output(a.output, a.force)
     t0 = time.perf_counter()
     rows, failed = [], 0

@@ -59,8 +59,22 @@ class Recognizer:
         self.checkpoint = checkpoint or {}
 
     @classmethod
-    def load(cls, path: str | Path | None = None, device: str = "cpu") -> Recognizer:
-        """Load a CRNN checkpoint (default: the shipped ``Model/CRNN/crnn.pt``)."""
+    def load(cls, path: str | Path | None = None, device: str = "cpu", backend: str = "torch") -> Recognizer:
+        """Load a CRNN checkpoint (default: the shipped ``Model/CRNN/crnn.pt``).
+
+        ``backend="onnx"`` runs an exported ``.onnx`` file with onnxruntime instead (default: the
+        shipped ``Model/CRNN/crnn.onnx``; a ``.pt`` path is taken to mean the ``.onnx`` beside it).
+        """
+        if backend == "onnx":
+            from .export import OnnxModel
+
+            onnx_path = Path(path if path is not None else DEFAULT_CRNN)
+            onnx_path = onnx_path.with_suffix(".onnx") if onnx_path.suffix == ".pt" else onnx_path
+            model = OnnxModel(onnx_path)
+            return cls(model, model.alphabet, model.input_height, model.normalisation, "cpu",
+                       {"path": model.path, "backend": "onnx"})
+        if backend != "torch":
+            raise DataError(f"backend must be 'torch' or 'onnx', got {backend!r}")
         ckpt = load_checkpoint(path if path is not None else DEFAULT_CRNN)
         if ckpt["kind"] != "crnn":
             raise CheckpointError(f"{ckpt['path']}: a {ckpt['kind']} checkpoint, not a CRNN")

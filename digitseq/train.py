@@ -96,9 +96,31 @@ class TrainResult:
     steps: list[dict] = field(default_factory=list)
 
 
+def distributed() -> tuple[int, int]:
+    """(rank, world size): (0, 1) unless running under an initialised torch.distributed group."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+def init_distributed(device: str = "auto") -> tuple[int, int]:
+    """Join the process group torchrun describes in the environment (gloo on CPU, nccl on CUDA)."""
+    import os
+
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or torch.distributed.is_initialized():
+        return distributed()
+    use_cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
+    if use_cuda:
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    torch.distributed.init_process_group("nccl" if use_cuda else "gloo")
+    return distributed()
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and torch.cuda.is_available() and distributed()[1] > 1:
+        return torch.device("cuda", torch.cuda.current_device())
     if name == "cuda" and not torch.cuda.is_available():
         raise DigitseqError("--device cuda: no CUDA device is available")
     if name not in ("cpu", "cuda"):
@@ -133,17 +155,19 @@ def make_scheduler(cfg: TrainConfig, opt: torch.optim.Optimizer, lr: float, step
 
 # --------------------------------------------------------------------------- tasks
 
-def ctc_loss(model: CRNN, codec: Codec, x: torch.Tensor, widths: torch.Tensor, labels: list[str]) -> torch.Tensor:
-    log_probs = model(x).float().log_softmax(-1).transpose(0, 1)          # T×B×C, as CTCLoss wants
+def ctc_loss(model: CRNN, codec: Codec, x: torch.Tensor, widths: torch.Tensor, labels: list[str],
+             net=None) -> torch.Tensor:
+    """Mean CTC loss of a batch; ``net`` is the forward callable (a DDP wrapper), default ``model``."""
+    log_probs = (net or model)(x).float().log_softmax(-1).transpose(0, 1)   # T×B×C, as CTCLoss wants
     targets, target_lengths = codec.encode_batch(labels)
     input_lengths = model.output_lengths(widths)
     return F.ctc_loss(log_probs, targets.to(x.device), input_lengths, target_lengths, blank=codec.blank,
                       reduction="mean", zero_infinity=True)
 
 
-def classification_loss(model: DigitCNN, codec: Codec, x, widths, labels) -> torch.Tensor:
+def classification_loss(model: DigitCNN, codec: Codec, x, widths, labels, net=None) -> torch.Tensor:
     targets = torch.tensor([codec.index[t] - 1 for t in labels], device=x.device)
-    return F.cross_entropy(model(x, widths.to(x.device)).float(), targets)
+    return F.cross_entropy((net or model)(x, widths.to(x.device)).float(), targets)
 
 
 @torch.inference_mode()
@@ -173,14 +197,16 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
         cfg: TrainConfig, out: str | Path, phases: list[Phase], arch: dict, resume: dict | None = None,
         progress: bool = True, log: Callable[[str], None] | None = None, extra: dict | None = None) -> TrainResult:
     """Train ``model`` through ``phases``; see the module docstring for what is written where."""
-    log = log or tqdm.write
+    rank, world = distributed()
+    log = (log or tqdm.write) if rank == 0 else (lambda _msg: None)
+    progress = progress and rank == 0
     device = resolve_device(cfg.device)
     model.to(device)
     out = Path(out)
     last_path = out.with_name("last.pt") if out.name != "last.pt" else out.with_name("last-resume.pt")
     loss_fn = ctc_loss if kind == "crnn" else classification_loss
     use_amp = device.type == "cuda"
-    writer = _tensorboard(cfg.tensorboard)
+    writer = _tensorboard(cfg.tensorboard) if rank == 0 else None
 
     history: list[dict] = []
     steps: list[dict] = []
@@ -194,6 +220,12 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
             torch.set_rng_state(resume["rng"])
     t0 = time.time() - (resume["resume"]["elapsed"] if resume else 0.0)
     interrupted = False
+
+    def save(path, *args):  # only rank 0 writes; the others wait so nobody reads a half-written file
+        if rank == 0:
+            save_checkpoint(checkpoint(*args), path)
+        if world > 1:
+            torch.distributed.barrier()
 
     def checkpoint(with_state: bool, phase_i: int, epoch: int, opt=None, sched=None, stopper=None) -> dict:
         train = {"config": cfg.to_dict(), "phases": [asdict(p) for p in phases], "best_metric": best,
@@ -212,8 +244,11 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
         if kind == "crnn":
             model.freeze_features(phase.freeze)
         params = [p for p in model.parameters() if p.requires_grad]
+        net = model
+        if world > 1:
+            net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
         opt = make_optimizer(cfg, params, phase.lr)
-        n_batches = len(width_batches(train_set.widths, cfg.batch_size))
+        n_batches = len(width_batches(train_set.widths, cfg.batch_size, rank=rank, world_size=world))
         sched = make_scheduler(cfg, opt, phase.lr, n_batches, phase.epochs)
         stopper = EarlyStopping(cfg.patience, mode="max", min_delta=cfg.min_delta)
         first_epoch = 0
@@ -230,14 +265,15 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
             model.train()
             epoch_t = time.time()
             total, count = 0.0, 0
-            bar = tqdm(loader(train_set, cfg.batch_size, True, cfg.seed, epoch + 1000 * phase_i, cfg.workers),
+            bar = tqdm(loader(train_set, cfg.batch_size, True, cfg.seed, epoch + 1000 * phase_i, cfg.workers,
+                              rank=rank, world_size=world),
                        total=n_batches, desc=f"{phase.name} {epoch + 1}/{phase.epochs}", leave=False,
                        disable=not progress, unit="batch")
             try:
                 for x, widths, labels in bar:
                     x = x.to(device, non_blocking=True)
                     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-                        loss = loss_fn(model, codec, x, widths, labels)
+                        loss = loss_fn(model, codec, x, widths, labels, net=net)
                     opt.zero_grad(set_to_none=True)
                     if torch.isfinite(loss):
                         loss.backward()
@@ -258,7 +294,8 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
                         stop_reason = f"max_steps {cfg.max_steps} reached"
                         break
             except KeyboardInterrupt:
-                save_checkpoint(checkpoint(True, phase_i, epoch, opt, sched, stopper), last_path)
+                if rank == 0:
+                    save_checkpoint(checkpoint(True, phase_i, epoch, opt, sched, stopper), last_path)
                 log(f"interrupted: progress saved to {last_path}; continue with --resume {last_path}")
                 interrupted = True
                 break
@@ -269,14 +306,14 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
             metric = val["sequence_accuracy"]
             stopper.step(metric)
             row = {"phase": phase.name, "epoch": len(history) + 1, "train_loss": total / max(count, 1),
-                   "val": val, "lr": opt.param_groups[0]["lr"], "seconds": round(time.time() - epoch_t, 1),
+                   "val": val, "blank_fraction": sum(p == "" for p in preds) / max(len(preds), 1), "lr": opt.param_groups[0]["lr"], "seconds": round(time.time() - epoch_t, 1),
                    "elapsed": round(time.time() - t0, 1), "step": step}
             history.append(row)
             improved = best is None or metric > best
             if improved:
                 best = metric
-                save_checkpoint(checkpoint(False, phase_i, epoch + 1), out)
-            save_checkpoint(checkpoint(True, phase_i, epoch + 1, opt, sched, stopper), last_path)
+                save(out, False, phase_i, epoch + 1)
+            save(last_path, True, phase_i, epoch + 1, opt, sched, stopper)
             if writer:
                 writer.add_scalar("val/sequence_accuracy", metric, step)
                 writer.add_scalar("val/char_accuracy", val["char_accuracy"], step)
@@ -299,6 +336,8 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
             model.load_state_dict(load_checkpoint(out)["state_dict"])
     if writer:
         writer.close()
+    if world > 1:
+        torch.distributed.barrier()
     if out.exists() and not interrupted:
         model.load_state_dict(load_checkpoint(out)["state_dict"])
     model.eval()
@@ -349,7 +388,7 @@ def train_crnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: Tra
     reused; for a different alphabet the output rows of shared characters and the blank are kept.
     ``resume``: a ``last.pt`` to continue exactly where it stopped.
     """
-    log = log or tqdm.write
+    log = (log or tqdm.write) if distributed()[0] == 0 else (lambda _msg: None)
     if resume is not None:
         state = load_checkpoint(resume)
         if "resume" not in state:

@@ -1,0 +1,92 @@
+"""Recognition speed and memory of the shipped model on 5-digit PNG files, decode and preprocessing included.
+
+    python benchmarks/bench_recognize.py [--count 2000] [--repeat 3]
+
+Measures (issue #5): folder throughput per backend and batch size, one-image latency (median, p95)
+through the Python API, and peak memory of `digitseq recognize` on a folder of 10,000 images.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, timed, write  # noqa: E402
+
+from digitseq.data import list_images  # noqa: E402
+from digitseq.generate import generate  # noqa: E402
+from digitseq.recognize import Recognizer  # noqa: E402
+
+
+def throughput(rec: Recognizer, paths, batch_size: int, repeat: int) -> dict:
+    def run():
+        for _ in rec.predict_files(paths, batch_size=batch_size):
+            pass
+
+    t = timed(run, repeat=repeat)
+    return {"batch_size": batch_size, **t, "images_per_s": round(len(paths) / t["median_s"], 1)}
+
+
+def latency(rec: Recognizer, paths, n: int = 300) -> dict:
+    rec.predict(paths[0])
+    times = []
+    for p in paths[:n]:
+        t0 = time.perf_counter()
+        rec.predict(p)
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    return {"n": len(times), "median_ms": round(1000 * statistics.median(times), 3),
+            "p95_ms": round(1000 * times[int(0.95 * (len(times) - 1))], 3)}
+
+
+def peak_memory(folder: Path, backend: str) -> dict:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "digitseq", "recognize", str(folder), "--backend", backend,
+                    "--format", "csv", "--output", "/dev/null", "--force"], check=True, capture_output=True)
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {"images": len(list_images([folder])), "peak_rss_mb": round(peak_kb / 1024, 1),
+            "note": "max RSS of any child so far" if peak_kb == before else "", "seconds": round(time.perf_counter() - t0, 2)}
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--count", type=int, default=2000)
+    ap.add_argument("--memory-count", type=int, default=10000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--backends", default="torch,onnx")
+    a = ap.parse_args(argv)
+    scratch = Path(tempfile.mkdtemp(prefix="bench-rec-"))
+    result: dict = {"throughput": {}, "latency": {}, "memory": {}}
+    try:
+        generate(scratch / "five", max(a.count, a.memory_count), min_length=5, split="test", seed=7, progress=False)
+        paths = list_images([scratch / "five"])[: a.count]
+        for backend in a.backends.split(","):
+            try:
+                rec = Recognizer.load(ROOT / "Model" / "CRNN" / "crnn.pt", backend=backend)
+            except Exception as exc:  # onnxruntime not installed, say
+                print(f"{backend}: skipped ({exc})")
+                continue
+            result["throughput"][backend] = [throughput(rec, paths, bs, a.repeat) for bs in (32, 128, 512)]
+            result["latency"][backend] = latency(rec, paths)
+            result["memory"][backend] = peak_memory(scratch / "five", backend)
+            best = max(result["throughput"][backend], key=lambda r: r["images_per_s"])
+            print(f"{backend:6} folder: {best['images_per_s']:.0f} images/s (batch {best['batch_size']}); "
+                  f"latency median {result['latency'][backend]['median_ms']} ms, p95 {result['latency'][backend]['p95_ms']} ms; "
+                  f"peak RSS {result['memory'][backend]['peak_rss_mb']} MB on {result['memory'][backend]['images']} images")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    write("bench_recognize", result)
+    return result
+
+
+if __name__ == "__main__":
+    main()

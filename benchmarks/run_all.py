@@ -1,0 +1,38 @@
+"""`make bench`: every benchmark, one table, JSON files in results/."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_generate  # noqa: E402
+import bench_recognize  # noqa: E402
+from common import RESULTS, machine  # noqa: E402
+
+
+def main() -> None:
+    gen = bench_generate.main([])
+    rec = bench_recognize.main([])
+    rows = [("generate 20k augmented 5-digit images", f"{gen['generate']['median_s']:.1f} s",
+             f"{gen['generate']['images_per_s']:.0f} images/s")]
+    for backend, runs in rec["throughput"].items():
+        for r in runs:
+            rows.append((f"recognize folder, {backend}, batch {r['batch_size']}", f"{r['median_s']:.2f} s",
+                         f"{r['images_per_s']:.0f} images/s"))
+        lat = rec["latency"][backend]
+        rows.append((f"one image, {backend} (median / p95)", f"{lat['median_ms']} / {lat['p95_ms']} ms", ""))
+        mem = rec["memory"][backend]
+        rows.append((f"peak memory, recognize {mem['images']} images, {backend}", f"{mem['peak_rss_mb']} MB", ""))
+    times = RESULTS / "pipeline_times.json"
+    if times.exists():
+        for k, v in json.loads(times.read_text()).items():
+            rows.append((f"make run: {k}", f"{v:.0f} s", "(from the last make run)"))
+    print(f"\n| measurement ({machine()['cpus']} CPUs) | time | rate |\n|---|---|---|")
+    for r in rows:
+        print(f"| {r[0]} | {r[1]} | {r[2]} |")
+
+
+if __name__ == "__main__":
+    main()

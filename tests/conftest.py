@@ -1,0 +1,29 @@
+import os
+
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+from digitseq import ROOT  # noqa: E402
+from digitseq.fonts import load_fonts  # noqa: E402
+from digitseq.generate import generate  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def train_font():
+    return next(f for f in load_fonts(split="train") if f.family == "DejaVu Sans").path
+
+
+@pytest.fixture(scope="session")
+def digits_dir(tmp_path_factory):
+    """A small generated folder of augmented 1-8 digit images (train fonts)."""
+    out = tmp_path_factory.mktemp("digits")
+    generate(out, 24, min_length=1, max_length=8, seed=5, workers=1, progress=False, overwrite=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def shipped_model():
+    path = ROOT / "Model" / "CRNN" / "crnn.pt"
+    assert path.is_file(), "the shipped CRNN weights are missing"
+    return path

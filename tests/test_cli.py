@@ -1,0 +1,134 @@
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+from PIL import Image
+
+from digitseq import ROOT
+from digitseq.cli import main
+from digitseq.codec import PRINTABLE_ASCII
+from digitseq.generate import generate
+
+
+def run(args, capsys):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code, err, *needles):
+    assert code == 2
+    assert err.startswith("digitseq: error:") and err.count("\n") == 1 and "Traceback" not in err
+    for n in needles:
+        assert n in err
+
+
+def test_recognize_formats(digits_dir, shipped_model, capsys, tmp_path):
+    code, out, err = run(["recognize", digits_dir, "--format", "csv", "--raw"], capsys)
+    assert code == 0 and "images/s" in err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == 24 and set(rows[0]) == {"path", "text", "confidence", "raw"}
+    assert all(r["text"].isdigit() or r["text"] == "" for r in rows)
+    code, out, _ = run(["recognize", digits_dir / "000000.png", "--format", "json", "--beam-width", "4"], capsys)
+    assert json.loads(out)[0]["path"].endswith("000000.png")
+    target = tmp_path / "out.txt"
+    assert run(["recognize", digits_dir / "000001.png", "--output", target], capsys)[0] == 0
+    assert target.read_text().count("\n") == 1
+    code, _, err = run(["recognize", digits_dir / "000001.png", "--output", target], capsys)
+    assert_one_line_error(code, err, "--force")
+
+
+def test_recognize_goes_on_past_bad_files(tmp_path, shipped_model, capsys):
+    Image.new("L", (120, 40), 255).save(tmp_path / "ok.png")
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    Image.new("L", (1, 1)).save(tmp_path / "tiny.png")
+    Image.new("L", (20000, 30), 255).save(tmp_path / "wide.png")
+    code, out, err = run(["recognize", tmp_path], capsys)
+    assert code == 0
+    assert len(out.strip().splitlines()) == 3
+    assert "broken.png" in err and "empty.jpg" in err and "2 failed" in err
+
+
+def test_evaluate_reports_every_metric(digits_dir, shipped_model, capsys, tmp_path):
+    target = tmp_path / "m.json"
+    code, out, _ = run(["evaluate", digits_dir, "--json", target, "--errors", "3"], capsys)
+    assert code == 0 and "sequence_accuracy" in out
+    report = json.loads(target.read_text())
+    for key in ("n", "sequence_accuracy", "char_accuracy", "cer", "char_precision", "char_recall", "char_f1",
+                "by_length"):
+        assert key in report
+    assert report["n"] == 24 and report["sequence_accuracy"] >= 0.9
+
+
+def test_train_on_a_csv_then_recognize_with_it(digits_dir, capsys, tmp_path):
+    csv_path = tmp_path / "train.csv"
+    csv_path.write_text((digits_dir / "labels.csv").read_text().replace("filename,label", "filename,words"))
+    out = tmp_path / "model"
+    code, stdout, err = run(["train", csv_path, "--images", digits_dir, "--val", digits_dir, "--out", out,
+                             "--epochs", "1", "--batch-size", "8"], capsys)
+    assert code == 0, err
+    assert (out / "crnn.pt").is_file() and (out / "last.pt").is_file()
+    code, _, err = run(["train", digits_dir, "--val", digits_dir, "--out", out, "--epochs", "1"], capsys)
+    assert_one_line_error(code, err, "exists", "--force")
+    code, stdout, _ = run(["recognize", digits_dir / "000000.png", "--model", out / "crnn.pt"], capsys)
+    assert code == 0 and stdout.startswith(str(digits_dir / "000000.png"))
+
+
+def test_password_alphabet_fine_tuned_from_the_digit_model(tmp_path, shipped_model, capsys):
+    """The non-digit proof at toy size: printable-ASCII passwords, --init from the digit model."""
+    data = tmp_path / "pw"
+    generate(data, 16, min_length=6, max_length=12, alphabet=PRINTABLE_ASCII, workers=1, progress=False)
+    out = tmp_path / "pw_model"
+    code, _, err = run(["train", data, "--val", data, "--out", out, "--init", shipped_model,
+                        "--alphabet", PRINTABLE_ASCII, "--epochs", "1", "--batch-size", "8"], capsys)
+    assert code == 0, err
+    ckpt = torch.load(out / "crnn.pt", weights_only=True)
+    assert ckpt["alphabet"] == PRINTABLE_ASCII
+    code, out_text, _ = run(["evaluate", data, "--model", out / "crnn.pt"], capsys)
+    assert code == 0 and "char_f1" in out_text
+
+
+@pytest.mark.parametrize("case", ["corrupt", "other_alphabet", "missing_column", "no_images", "missing_model"])
+def test_bad_inputs_give_one_line_and_exit_2(case, tmp_path, digits_dir, shipped_model, capsys):
+    if case == "corrupt":
+        bad = tmp_path / "bad.pt"
+        bad.write_bytes(shipped_model.read_bytes()[:1000])
+        args, needles = ["recognize", digits_dir, "--model", bad], ["bad.pt", "not a readable checkpoint"]
+    elif case == "other_alphabet":
+        generate(tmp_path, 2, alphabet="AB", workers=1, progress=False)
+        args, needles = ["evaluate", tmp_path], ["outside the alphabet"]
+    elif case == "missing_column":
+        (tmp_path / "labels.csv").write_text("name,label\na.png,1\n")
+        args, needles = ["evaluate", tmp_path], ["missing column 'filename'"]
+    elif case == "no_images":
+        args, needles = ["recognize", tmp_path], ["no images found"]
+    else:
+        args, needles = ["recognize", digits_dir, "--model", tmp_path / "nope.pt"], ["nope.pt", "not found"]
+    code, _, err = run(args, capsys)
+    assert_one_line_error(code, err, *needles)
+
+
+def test_module_entry_point_has_no_traceback(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "digitseq", "evaluate", str(tmp_path)], capture_output=True,
+                          text=True, cwd=ROOT)
+    assert proc.returncode == 2 and proc.stderr.strip() == f"digitseq: error: {tmp_path}: no labels.csv in this folder"
+
+
+def test_python_api_accepts_paths_pil_and_arrays(digits_dir, shipped_model):
+    import numpy as np
+
+    from digitseq import Recognizer
+
+    rec = Recognizer.load()
+    path = digits_dir / "000003.png"
+    a = rec.predict(path)
+    b = rec.predict(Image.open(path))
+    c = rec.predict(np.asarray(Image.open(path)))
+    assert a.text == b.text == c.text and 0 <= a.confidence <= 1
+    many = rec.predict([path, Image.open(path)], raw=True)
+    assert len(many) == 2 and many[0].raw and rec.codec.blank_symbol in many[0].raw

@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+import torch
+
+from digitseq.codec import PRINTABLE_ASCII, Codec
+from digitseq.errors import DataError
+
+C = Codec("0123456789")
+
+
+def one_hot_path(path, num_classes=11, p=0.9):
+    """Log-probabilities whose argmax follows `path` (class indices), each step with probability p."""
+    lp = np.full((len(path), num_classes), np.log((1 - p) / (num_classes - 1)))
+    lp[np.arange(len(path)), path] = np.log(p)
+    return lp
+
+
+@pytest.mark.parametrize("path,text", [
+    ([0, 1, 1, 0, 2, 0], "01"),             # repeats merge
+    ([1, 1, 0, 1, 0], "00"),                # a blank between repeats keeps both
+    ([0, 0, 0], ""),                        # only blanks
+    ([5, 5, 5, 6, 6, 0, 6, 10], "45559"),
+    ([1, 2, 3, 4], "0123"),
+])
+def test_greedy_decoding_hand_made(path, text):
+    assert C.greedy(one_hot_path(path)).text == text
+    assert C.collapse(path) == text
+
+
+def test_greedy_confidence_is_the_best_path_probability():
+    pred = C.greedy(one_hot_path([0, 1, 0], p=0.5))
+    assert pred.confidence == pytest.approx(0.125)
+
+
+def test_batch_decode_uses_each_sequence_length():
+    lp = torch.tensor(np.stack([one_hot_path([1, 0, 2, 3]), one_hot_path([4, 0, 9, 9])]))
+    preds = C.decode(lp, torch.tensor([2, 4]))
+    assert [p.text for p in preds] == ["0", "38"]
+
+
+def test_beam_search_sums_paths_where_greedy_does_not():
+    # Two steps, classes (blank, 'a'): greedy picks blank,blank (p=.36) -> "",
+    # but "a" collects .4*.6 + .6*.4 + .4*.4 = .64 over its three paths.
+    codec = Codec("a")
+    lp = np.log(np.array([[0.6, 0.4], [0.6, 0.4]]))
+    assert codec.greedy(lp).text == ""
+    best = codec.beam_search(lp, beam_width=4)
+    assert best.text == "a" and best.confidence == pytest.approx(0.64)
+
+
+def test_beam_search_agrees_with_greedy_on_confident_output():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        path = rng.integers(0, 11, size=15)
+        lp = one_hot_path(path, p=0.99)
+        assert C.beam_search(lp, 5).text == C.greedy(lp).text
+
+
+def test_raw_path_blank_symbol_is_never_an_alphabet_character():
+    assert C.raw([0, 1, 1, 0, 2]) == "·00·1"
+    ascii_codec = Codec(PRINTABLE_ASCII + "·")
+    assert ascii_codec.blank_symbol not in ascii_codec.alphabet
+
+
+def test_encode_and_errors():
+    assert C.encode("00427") == [1, 1, 5, 3, 8]
+    targets, lengths = C.encode_batch(["01", "9"])
+    assert targets.tolist() == [1, 2, 10] and lengths.tolist() == [2, 1]
+    with pytest.raises(DataError, match="'a'"):
+        C.encode("12a")
+    with pytest.raises(DataError):
+        Codec("1123")
+    with pytest.raises(DataError):
+        Codec("")
+    assert Codec.from_labels(["b1", "a1"]).alphabet == "1ab"

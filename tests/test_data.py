@@ -1,0 +1,170 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitseq.data import (
+    MAX_WIDTH,
+    ImageSet,
+    list_images,
+    load,
+    open_image,
+    pad_batch,
+    preprocess,
+    read_labels,
+    stretch_for_label,
+    to_grey,
+    width_batches,
+)
+from digitseq.errors import DataError
+
+
+def make_folder(tmp_path, csv_text, files=("a.png", "b.png"), encoding="utf-8"):
+    for name in files:
+        Image.new("L", (40, 20), 255).save(tmp_path / name)
+    (tmp_path / "labels.csv").write_bytes(csv_text.encode(encoding))
+    return tmp_path
+
+
+def test_leading_zeros_survive_and_extra_columns_are_ignored(tmp_path):
+    make_folder(tmp_path, "filename,label,source\na.png,00427,x\nb.png,0,y\n")
+    ls = read_labels(tmp_path)
+    assert ls.labels == ["00427", "0"]
+    assert [p.name for p in ls.paths] == ["a.png", "b.png"]
+
+
+def test_bom_blank_lines_and_other_header_names(tmp_path):
+    make_folder(tmp_path, "\ufefffilename,words\r\na.png,12\r\n\r\nb.png,34\r\n")
+    assert read_labels(tmp_path).labels == ["12", "34"]
+    (tmp_path / "labels.csv").write_text("Filename,Text\na.png,5\n")
+    assert read_labels(tmp_path).labels == ["5"]
+
+
+def test_csv_file_with_separate_image_folder(tmp_path):
+    imgs = tmp_path / "imgs"
+    imgs.mkdir()
+    make_folder(imgs, "filename,label\na.png,1\n")
+    (tmp_path / "train.csv").write_text("filename,label\na.png,7\nb.png,8\n")
+    assert read_labels(tmp_path / "train.csv", images=imgs).labels == ["7", "8"]
+
+
+@pytest.mark.parametrize("csv_text,message", [
+    ("file,label\na.png,1\n", "missing column 'filename'"),
+    ("filename,value\na.png,1\n", "missing label column"),
+    ("filename,label\na.png,1\nb.png,\n", "row 3: b.png: empty label"),
+    ("filename,label\na.png,1x\n", "row 2: a.png: label '1x' has characters outside the alphabet: 'x'"),
+    ("filename,label\nmissing.png,1\n", "row 2: missing.png: image file not found"),
+    ("", "empty file"),
+])
+def test_bad_label_files_name_the_row_and_file(tmp_path, csv_text, message):
+    make_folder(tmp_path, csv_text)
+    with pytest.raises(DataError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        read_labels(tmp_path, alphabet="0123456789")
+
+
+def test_skip_mode_counts_bad_rows(tmp_path):
+    make_folder(tmp_path, "filename,label\na.png,1\nb.png,\nc.png,3\nb.png,x\n")
+    ls = read_labels(tmp_path, alphabet="0123456789", on_error="skip")
+    assert ls.labels == ["1"] and len(ls.skipped) == 3
+    assert "row 3" in ls.skipped[0] and "row 4" in ls.skipped[1]
+
+
+def test_missing_folder_and_non_utf8(tmp_path):
+    with pytest.raises(DataError, match="no labels.csv"):
+        read_labels(tmp_path)
+    with pytest.raises(DataError, match="no such file or folder"):
+        read_labels(tmp_path / "nope")
+    make_folder(tmp_path, "filename,label\na.png,\u00e9\n", encoding="latin-1")
+    with pytest.raises(DataError, match="not UTF-8"):
+        read_labels(tmp_path)
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA", "P", "I;16", "I", "F", "CMYK", "1", "LA"])
+def test_every_image_mode_becomes_grey(mode):
+    img = Image.new("RGB", (30, 10), (255, 255, 255))
+    img.paste((0, 0, 0), (10, 0, 20, 10))
+    img = img.convert(mode) if mode != "I;16" else Image.fromarray(
+        np.asarray(img.convert("L"), dtype=np.uint16) * 257)
+    grey = to_grey(img)
+    arr = np.asarray(grey)
+    assert grey.mode == "L" and arr[5, 2] > 200 and arr[5, 15] < 50
+
+
+def test_transparent_pixels_count_as_white():
+    img = Image.new("RGBA", (10, 10), (0, 0, 0, 0))
+    assert np.asarray(to_grey(img)).min() == 255
+
+
+def test_numpy_arrays_of_several_dtypes():
+    a = np.zeros((16, 48), np.uint8)
+    assert preprocess(a).shape == (32, 96)
+    assert preprocess(np.ones((16, 48, 3), np.float32)).max() == 255
+    with pytest.raises(DataError, match="shape"):
+        preprocess(np.zeros((2, 2, 2, 2)))
+
+
+def test_extreme_sizes_are_clamped():
+    assert preprocess(Image.new("L", (1, 1))).shape == (32, 32)
+    assert preprocess(Image.new("L", (20000, 20))).shape == (32, MAX_WIDTH)
+    assert preprocess(Image.new("L", (1, 400))).shape[1] >= 8
+
+
+def test_unreadable_files_give_one_line_errors(tmp_path):
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "text.png").write_text("not an image")
+    good = tmp_path / "good.png"
+    Image.new("L", (200, 60), 128).save(good)
+    (tmp_path / "cut.png").write_bytes(good.read_bytes()[:60])
+    for name, message in [("empty.png", "empty file"), ("text.png", "not an image"),
+                          ("cut.png", "cannot decode"), ("none.png", "no such file")]:
+        with pytest.raises(DataError, match=message) as info:
+            open_image(tmp_path / name)
+        assert name in str(info.value) and "\n" not in str(info.value)
+    assert load(good).shape == (32, 107)
+
+
+def test_list_images_expands_folders_and_globs(tmp_path):
+    (tmp_path / "sub").mkdir()
+    for name in ("b.png", "a.jpg", "sub/c.bmp", "notes.txt"):
+        (tmp_path / name).write_bytes(b"x")
+    assert [p.name for p in list_images([tmp_path])] == ["a.jpg", "b.png", "c.bmp"]
+    assert [p.name for p in list_images([str(tmp_path / "*.png")])] == ["b.png"]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="no images"):
+        list_images([tmp_path / "empty"])
+    with pytest.raises(DataError, match="matches no files"):
+        list_images([str(tmp_path / "*.tif")])
+    with pytest.raises(DataError, match="no such file or folder"):
+        list_images([tmp_path / "missing.png"])
+
+
+def test_width_batches_cover_every_index_once():
+    widths = np.random.default_rng(0).integers(20, 300, size=103)
+    for shuffle in (False, True):
+        batches = width_batches(widths, 10, shuffle=shuffle, seed=1)
+        flat = sorted(i for b in batches for i in b)
+        assert flat == list(range(103))
+    sorted_batches = width_batches(widths, 10)
+    assert all(widths[b].max() <= widths[sorted_batches[k + 1]].min() for k, b in enumerate(sorted_batches[:-1]))
+    r0 = width_batches(widths, 10, True, world_size=2, rank=0)
+    r1 = width_batches(widths, 10, True, world_size=2, rank=1)
+    assert len(r0) == len(r1) and not {i for b in r0 for i in b} & {i for b in r1 for i in b}
+
+
+def test_pad_batch_pads_with_each_images_background():
+    a = np.full((32, 10), 200, np.uint8)
+    b = np.full((32, 20), 30, np.uint8)
+    x, widths = pad_batch([a, b], {"mean": 0.0, "std": 1.0})
+    assert x.shape == (2, 1, 32, 20) and widths.tolist() == [10, 20]
+    assert float(x[0, 0, 0, 15]) == pytest.approx(200 / 255)
+
+
+def test_stretch_gives_ctc_room_for_the_label():
+    arr = np.zeros((32, 20), np.uint8)
+    assert stretch_for_label(arr, 10).shape[1] == 4 * 21
+    assert stretch_for_label(arr, 2).shape[1] == 20
+
+
+def test_image_set_from_generated_folder(digits_dir):
+    ds = ImageSet.from_folders([digits_dir], alphabet="0123456789", progress=False)
+    assert len(ds) == 24 and all(a.shape[0] == 32 for a in ds.arrays)
+    assert all(w >= 4 * (2 * len(t) + 1) for w, t in zip(ds.widths, ds.labels))

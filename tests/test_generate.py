@@ -1,0 +1,49 @@
+import csv
+
+import pytest
+
+from digitseq.cli import main
+from digitseq.data import read_labels
+from digitseq.errors import DataError
+from digitseq.generate import generate
+
+
+def test_cli_writes_images_and_labels(tmp_path, capsys):
+    assert main(["generate", str(tmp_path / "g"), "--count", "6", "--length", "5", "--workers", "1"]) == 0
+    rows = list(csv.reader(open(tmp_path / "g" / "labels.csv")))
+    assert rows[0] == ["filename", "label"] and len(rows) == 7
+    assert all(len(r[1]) == 5 and r[1].isdigit() for r in rows[1:])
+    assert len(list((tmp_path / "g").glob("*.png"))) == 6
+
+
+def test_leading_zeros_round_trip(tmp_path):
+    generate(tmp_path, 3, min_length=5, alphabet="0", workers=1, progress=False)
+    assert read_labels(tmp_path).labels == ["00000"] * 3
+
+
+def test_output_does_not_depend_on_worker_count(tmp_path):
+    a = generate(tmp_path / "a", 8, min_length=1, max_length=12, seed=3, workers=1, progress=False).parent
+    b = generate(tmp_path / "b", 8, min_length=1, max_length=12, seed=3, workers=2, progress=False).parent
+    assert (a / "labels.csv").read_text() == (b / "labels.csv").read_text()
+    for p in sorted(a.glob("*.png")):
+        assert p.read_bytes() == (b / p.name).read_bytes()
+
+
+def test_test_split_uses_only_held_out_fonts(tmp_path):
+    generate(tmp_path, 20, split="test", workers=1, progress=False)
+    used = {r["family"] for r in csv.DictReader(open(tmp_path / "sources.csv"))}
+    assert used and used <= {"Go", "Go Mono", "Courier Prime", "Gentium", "Cantarell", "Old Standard TT"}
+
+
+def test_existing_output_needs_force(tmp_path, capsys):
+    generate(tmp_path, 2, workers=1, progress=False)
+    assert main(["generate", str(tmp_path), "--count", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("digitseq: error:") and "--force" in err and err.count("\n") == 1
+    assert main(["generate", str(tmp_path), "--count", "2", "--force", "--workers", "1"]) == 0
+
+
+@pytest.mark.parametrize("kwargs", [{"count": 0}, {"min_length": 3, "max_length": 2}, {"alphabet": "11"}])
+def test_bad_arguments(tmp_path, kwargs):
+    with pytest.raises(DataError):
+        generate(tmp_path, **{"count": 2, "workers": 1, **kwargs})

@@ -1,0 +1,89 @@
+import pytest
+import torch
+
+from digitseq.errors import CheckpointError
+from digitseq.models import (
+    CRNN,
+    DigitCNN,
+    load_checkpoint,
+    make_checkpoint,
+    model_from_checkpoint,
+    save_checkpoint,
+)
+
+SMALL = {"channels": [8, 16, 16, 16], "rnn_hidden": 16, "rnn_layers": 1}
+
+
+def small_crnn(classes=11):
+    return CRNN(classes, channels=SMALL["channels"], rnn_hidden=16, rnn_layers=1)
+
+
+def test_crnn_any_width_gives_width_over_four_steps():
+    m = small_crnn().eval()
+    for w in (8, 37, 160, 801):
+        out = m(torch.zeros(2, 1, 32, w))
+        assert out.shape == (2, w // 4, 11)
+        assert m.output_lengths(torch.tensor([w])).item() == w // 4
+
+
+def test_input_height_must_fit_the_pooling():
+    with pytest.raises(ValueError):
+        CRNN(11, input_height=20)
+
+
+def test_frozen_features_do_not_change_weights_or_batchnorm_statistics():
+    torch.manual_seed(0)
+    m = small_crnn()
+    m.freeze_features(True)
+    m.train()
+    before = {k: v.clone() for k, v in m.features.state_dict().items()}
+    head_before = m.head.weight.clone()
+    opt = torch.optim.SGD([p for p in m.parameters() if p.requires_grad], lr=0.5)
+    for _ in range(3):
+        loss = m(torch.randn(4, 1, 32, 64) * 3 + 1).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert not m.features.training
+    for k, v in m.features.state_dict().items():
+        assert torch.equal(v, before[k]), k
+    assert not torch.equal(m.head.weight, head_before)
+    m.freeze_features(False)
+    m.train()
+    assert m.features.training and all(p.requires_grad for p in m.features.parameters())
+
+
+def test_checkpoint_round_trip_gives_identical_outputs(tmp_path):
+    torch.manual_seed(1)
+    m = small_crnn().eval()
+    ckpt = make_checkpoint(m, "crnn", SMALL, "0123456789", {"mean": 0.5, "std": 0.5}, metrics={"a": 1})
+    path = save_checkpoint(ckpt, tmp_path / "m.pt")
+    assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]      # no temporary file left behind
+    loaded = load_checkpoint(path)
+    assert loaded["alphabet"] == "0123456789" and loaded["input_height"] == 32
+    m2 = model_from_checkpoint(loaded)
+    x = torch.randn(3, 1, 32, 90)
+    assert torch.equal(m(x), m2(x))
+
+
+def test_digit_cnn_masks_padding():
+    torch.manual_seed(0)
+    m = DigitCNN(10, channels=SMALL["channels"]).eval()
+    x = torch.randn(1, 1, 32, 32)
+    padded = torch.cat([x, torch.full((1, 1, 32, 32), 5.0)], dim=3)
+    assert torch.allclose(m(x), m(padded, torch.tensor([32])), atol=1e-5)
+
+
+def test_bad_checkpoints_are_named(tmp_path):
+    (tmp_path / "junk.pt").write_bytes(b"\x00garbage" * 10)
+    with pytest.raises(CheckpointError, match="junk.pt: not a readable checkpoint"):
+        load_checkpoint(tmp_path / "junk.pt")
+    torch.save({"state_dict": {}}, tmp_path / "partial.pt")
+    with pytest.raises(CheckpointError, match="not a digitseq checkpoint"):
+        load_checkpoint(tmp_path / "partial.pt")
+    with pytest.raises(CheckpointError, match="not found"):
+        load_checkpoint(tmp_path / "absent.pt")
+    m = small_crnn()
+    ck = make_checkpoint(m, "crnn", SMALL, "01", {"mean": 0.5, "std": 0.5})   # alphabet does not fit the head
+    with pytest.raises(CheckpointError, match="do not fit"):
+        model_from_checkpoint(ck)

@@ -1,0 +1,25 @@
+"""The three notebooks run top to bottom at toy size (through their parameters cell)."""
+
+import json
+
+import nbformat
+
+from digitseq import ROOT
+from digitseq.notebooks import run_notebook
+from digitseq.pipeline import NOTEBOOKS, toy_parameters
+
+
+def test_notebooks_run_at_toy_size(tmp_path):
+    params = toy_parameters(tmp_path)
+    for name in NOTEBOOKS:
+        run_notebook(ROOT / name, params[name], out=tmp_path / name, cwd=ROOT)
+        nb = nbformat.read(tmp_path / name, as_version=4)
+        errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+        assert not errors
+    assert (tmp_path / "img" / "test_five_digits" / "labels.csv").is_file()
+    assert (tmp_path / "Model" / "pretrained_CNN" / "cnn.pt").is_file()
+    assert (tmp_path / "Model" / "CRNN" / "crnn.pt").is_file()
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert set(results["tests"]) == {"test_five_digits", "test_12_digits", "test_1_20_digits"}
+    images = sum(1 for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if "image/png" in o.get("data", {}))
+    assert images >= 3

@@ -1,0 +1,95 @@
+import pytest
+import torch
+
+from digitseq import train as train_mod
+from digitseq.data import ImageSet
+from digitseq.errors import DigitseqError
+from digitseq.models import load_checkpoint
+from digitseq.train import TrainConfig, pretrain_cnn, train_crnn
+
+TINY = {"channels": [8, 16, 16, 16], "rnn_hidden": 16, "rnn_layers": 1}
+
+
+@pytest.fixture(scope="module")
+def sets(digits_dir):
+    ds = ImageSet.from_folders([digits_dir], alphabet="0123456789", progress=False)
+    return ImageSet(ds.arrays, ds.labels, augment=True), ImageSet(ds.arrays[:8], ds.labels[:8])
+
+
+def cfg(**kw):
+    return TrainConfig(**{"epochs": 2, "batch_size": 8, "lr": 3e-3, "patience": 5, "show_predictions": 0, **kw})
+
+
+def quiet(_msg):
+    pass
+
+
+def test_resume_continues_exactly(tmp_path, sets):
+    train, val = sets
+    full = train_crnn(train, val, tmp_path / "a" / "crnn.pt", cfg(), "0123456789", TINY, progress=False, log=quiet)
+
+    def stop_after_first_epoch(msg):
+        if "epoch 1/" in msg:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_crnn(train, val, tmp_path / "b" / "crnn.pt", cfg(), "0123456789", TINY, progress=False,
+                   log=stop_after_first_epoch)
+    last = tmp_path / "b" / "last.pt"
+    assert load_checkpoint(last)["resume"]["epoch"] == 1
+    resumed = train_crnn(train, val, tmp_path / "b" / "crnn.pt", resume=last, progress=False, log=quiet)
+    assert len(resumed.history) == len(full.history) == 2
+    assert resumed.history[-1]["train_loss"] == pytest.approx(full.history[-1]["train_loss"], rel=1e-5)
+    for k, v in full.model.state_dict().items():
+        assert torch.allclose(v.float(), resumed.model.state_dict()[k].float(), atol=1e-5), k
+
+
+def test_ctrl_c_mid_epoch_leaves_a_resumable_checkpoint(tmp_path, sets, monkeypatch):
+    train, val = sets
+    calls = {"n": 0}
+    real = train_mod.ctc_loss
+
+    def flaky(*args):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    monkeypatch.setattr(train_mod, "ctc_loss", flaky)
+    res = train_crnn(train, val, tmp_path / "crnn.pt", cfg(), "0123456789", TINY, progress=False, log=quiet)
+    assert res.interrupted and res.last_path.is_file()
+    monkeypatch.setattr(train_mod, "ctc_loss", real)
+    done = train_crnn(train, val, tmp_path / "crnn.pt", resume=res.last_path, progress=False, log=quiet)
+    assert len(done.history) == 2 and (tmp_path / "crnn.pt").is_file()
+
+
+def test_pretrained_cnn_is_loaded_and_frozen_then_finetuned(tmp_path, sets, digits_dir):
+    singles = ImageSet([a[:, :40] for a in sets[0].arrays[:16]], [t[0] for t in sets[0].labels[:16]])
+    cnn = pretrain_cnn(singles, singles, tmp_path / "cnn.pt", cfg(epochs=1), arch=TINY, progress=False, log=quiet)
+    conv = {k: v.clone() for k, v in cnn.model.features.state_dict().items()}
+    res = train_crnn(sets[0], sets[1], tmp_path / "crnn.pt", cfg(epochs=1, finetune_epochs=0, freeze_cnn=True),
+                     "0123456789", TINY, pretrained=cnn.best_path, progress=False, log=quiet)
+    for k, v in res.model.features.state_dict().items():
+        assert torch.equal(v, conv[k]), k
+    assert res.history[0]["phase"] == "frozen"
+    res2 = train_crnn(sets[0], sets[1], tmp_path / "crnn2.pt", cfg(epochs=1, finetune_epochs=1, freeze_cnn=True),
+                      "0123456789", TINY, pretrained=cnn.best_path, progress=False, log=quiet)
+    assert [h["phase"] for h in res2.history] == ["frozen", "finetune"]
+
+
+def test_fine_tune_to_a_new_alphabet_keeps_shared_rows(tmp_path, sets):
+    src = train_crnn(sets[0], sets[1], tmp_path / "digits.pt", cfg(epochs=1), "0123456789", TINY,
+                     progress=False, log=quiet)
+    letters = ImageSet(sets[0].arrays[:8], ["a" + t for t in sets[0].labels[:8]])
+    res = train_crnn(letters, letters, tmp_path / "new.pt", TrainConfig(epochs=1, lr=1e-12, batch_size=8,
+                     show_predictions=0), "0123456789a", init=src.best_path, progress=False, log=quiet)
+    old, new = src.model.head.weight, res.model.head.weight
+    assert new.shape[0] == 12
+    assert torch.allclose(new[:11], old, atol=1e-6)       # blank and digits carried over
+    assert load_checkpoint(tmp_path / "new.pt")["alphabet"] == "0123456789a"
+
+
+def test_label_outside_alphabet_is_a_clear_error(tmp_path, sets):
+    bad = ImageSet(sets[0].arrays[:2], ["12", "1x"])
+    with pytest.raises(DigitseqError, match="training set: label '1x'"):
+        train_crnn(bad, bad, tmp_path / "m.pt", cfg(), "0123456789", TINY, progress=False, log=quiet)
