@@ -33,5 +33,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
+ablation: $(STAMP)
+	$(PY) -m digitseq.notebooks 4_Ablations.ipynb
+
 clean:
 	rm -rf $(VENV) img build *.egg-info

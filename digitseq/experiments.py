@@ -80,10 +80,10 @@ def prepare_data(root: Path = DATA, n_train: int = 6000, n_val: int = 300, n_tes
         "train_clean": dict(count=n_train, min_length=1, max_length=12, fonts=train_fonts, style="clean"),
         "train_fonts3": dict(count=n_train, min_length=1, max_length=12, fonts=subset[3]),
         "train_fonts8": dict(count=n_train, min_length=1, max_length=12, fonts=subset[8]),
-        "single": dict(count=2000, min_length=1, fonts=train_fonts),
-        "single_val": dict(count=300, min_length=1, fonts=train_fonts, seed=11),
-        "val": dict(count=n_val, min_length=1, max_length=12, fonts=train_fonts, seed=12),
-        "test": dict(count=n_test, min_length=1, max_length=12, split="test", seed=13),
+        "single": dict(count=min(2000, n_train), min_length=1, fonts=train_fonts),
+        "single_val": dict(count=min(300, n_val), min_length=1, fonts=train_fonts, seed=11),
+        "val": dict(count=min(n_val, n_train), min_length=1, max_length=12, fonts=train_fonts, seed=12),
+        "test": dict(count=min(n_test, n_train), min_length=1, max_length=12, split="test", seed=13),
     }
     for name, kw in plan.items():
         if not (root / name / "labels.csv").exists():

@@ -42,3 +42,20 @@ def run_notebook(path: str | Path, params: dict | None = None, out: str | Path |
     seconds = time.time() - t0
     nbformat.write(nb, out or path)
     return seconds
+
+
+def main(argv=None) -> int:
+    """``python -m digitseq.notebooks NOTEBOOK...``: execute notebooks in place, from the project root."""
+    import argparse
+
+    from . import ROOT
+
+    ap = argparse.ArgumentParser(prog="python -m digitseq.notebooks", description=main.__doc__)
+    ap.add_argument("notebooks", nargs="+")
+    for name in ap.parse_args(argv).notebooks:
+        print(f"== {name}: {run_notebook(ROOT / name, cwd=ROOT):.0f}s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -189,3 +189,33 @@ def ctc_path(recognizer, images, ncols: int = 1):
         bottom.set_xticks([])
     fig.tight_layout()
     return fig
+
+
+def ablation_curves(results: list[dict]):
+    """Validation sequence accuracy against training seconds, one colour per recipe, one line per seed."""
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    names = sorted({r["recipe"] for r in results})
+    colours = plt.cm.tab10(np.linspace(0, 1, max(10, len(names))))
+    for c, name in zip(colours, names):
+        for k, r in enumerate(x for x in results if x["recipe"] == name):
+            ax.plot([p["elapsed"] for p in r["curve"]], [p["val_accuracy"] for p in r["curve"]], color=c, alpha=0.8,
+                    label=name if k == 0 else None)
+    ax.set(xlabel="training seconds (2-core CPU)", ylabel="validation sequence accuracy",
+           title="accuracy against time, every seed", ylim=(0, 1.01))
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def ablation_blank_phase(results: list[dict]):
+    """Seconds each run spent emitting only blanks (≥99% empty predictions) at the start of training."""
+    names = sorted({r["recipe"] for r in results})
+    fig, ax = plt.subplots(figsize=(10, 3.2))
+    for i, name in enumerate(names):
+        vals = [r["blank_only"]["until_seconds"] for r in results if r["recipe"] == name]
+        ax.scatter([i] * len(vals), vals, color="tab:red")
+        ax.bar(i, np.mean(vals), color="lightgrey")
+    ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=8)
+    ax.set(ylabel="seconds", title="blank-only phase (bar: mean, dots: seeds)")
+    fig.tight_layout()
+    return fig

@@ -23,3 +23,13 @@ def test_notebooks_run_at_toy_size(tmp_path):
     assert set(results["tests"]) == {"test_five_digits", "test_12_digits", "test_1_20_digits"}
     images = sum(1 for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if "image/png" in o.get("data", {}))
     assert images >= 3
+
+
+def test_ablation_notebook_runs_at_toy_size(tmp_path):
+    params = {"RECIPES": ["a_original", "c_scratch_onecycle"], "SEEDS": [0], "BUDGET": 2, "TRAIN_SIZE": 60,
+              "OUT": str(tmp_path / "results"), "DATA": str(tmp_path / "data")}
+    run_notebook(ROOT / "4_Ablations.ipynb", params, out=tmp_path / "4.ipynb", cwd=ROOT)
+    results = sorted(p.name for p in (tmp_path / "results").glob("*.json"))
+    assert results == ["a_original-s0.json", "c_scratch_onecycle-s0.json"]
+    r = json.loads((tmp_path / "results" / "a_original-s0.json").read_text())
+    assert r["curve"] and set(r["reach"]) == {"0.5", "0.9", "0.99"} and "until_seconds" in r["blank_only"]
