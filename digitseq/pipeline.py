@@ -50,6 +50,17 @@ def main(argv=None) -> int:
         print(f"== {name}", flush=True)
         times[name] = round(run_notebook(ROOT / name, params.get(name), out=out, cwd=ROOT), 1)
         print(f"   {times[name]:.0f}s", flush=True)
+    if not a.toy:
+        # Ship an ONNX copy of the new weights, checked against PyTorch on the unseen-font test set.
+        from . import DEFAULT_CRNN
+        from .export import export_onnx
+
+        t0 = time.time()
+        report = export_onnx(DEFAULT_CRNN, DEFAULT_CRNN.with_suffix(".onnx"), check=ROOT / "img" / "test_five_digits")
+        times["onnx_export"] = round(time.time() - t0, 1)
+        print(f"   exported {report['onnx']}: parity {report['check']}", flush=True)
+        (ROOT / "results").mkdir(exist_ok=True)
+        (ROOT / "results" / "onnx_export.json").write_text(json.dumps(report, indent=1))
     times["total"] = round(time.time() - t_all, 1)
     if not a.toy:
         (ROOT / "results").mkdir(exist_ok=True)

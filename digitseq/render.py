@@ -4,7 +4,7 @@ Every source of variation is a field of :class:`RenderStyle`, with a default, an
 turned off; ``RenderStyle.clean()`` turns them all off. The same ``rng`` seed gives byte-identical
 images. Pipeline (each stage can be shown with ``steps=``)::
 
-    glyphs on a mask (size, spacing, baseline jitter) -> rotate + shear -> crop with margins
+    glyphs on a mask (size, spacing, baseline jitter, stroke weight) -> rotate + shear -> crop with margins
     -> colours on a background (plain / gradient / noisy, minimum contrast) -> blur
     -> low resolution -> pixel noise -> JPEG artefacts
 """
@@ -30,6 +30,7 @@ class RenderStyle:
     font_size: tuple[int, int] = (24, 44)          # pixels
     spacing: tuple[float, float] = (-0.08, 0.3)     # extra gap between characters, in em (<0 overlaps)
     baseline_jitter: float = 0.04                   # std of each character's vertical offset, in em
+    weight: float = 0.3                             # probability of bolder or thinner strokes than the font's
     margin: tuple[float, float] = (0.03, 0.5)       # each side, in em (top/bottom use half)
     rotation: float = 3.0                           # max |degrees|
     shear: float = 0.25                             # max |horizontal shear| (italic-like slant)
@@ -50,7 +51,7 @@ class RenderStyle:
     @classmethod
     def clean(cls) -> RenderStyle:
         """Black text on white, fixed size and spacing, no distortion or degradation."""
-        return cls(font_size=(32, 32), spacing=(0.05, 0.05), baseline_jitter=0.0, margin=(0.2, 0.2),
+        return cls(font_size=(32, 32), spacing=(0.05, 0.05), baseline_jitter=0.0, weight=0.0, margin=(0.2, 0.2),
                    rotation=0.0, shear=0.0, light_on_dark=0.0, colour=0.0, gradient=0.0,
                    noisy_background=0.0, blur=0.0, low_res=0.0, noise=0.0, jpeg=0.0)
 
@@ -122,6 +123,9 @@ def render(text: str, font_path: str, style: RenderStyle | None = None,
     return img
 
 
+_THIN_LUT = [round(255 * (v / 255) ** 2) for v in range(256)]
+
+
 def _record(steps: dict | None, name: str, img: Image.Image) -> None:
     if steps is not None:
         steps[name] = img
@@ -136,6 +140,13 @@ def _draw_glyphs(text: str, font_path: str, size: int, style: RenderStyle,
     # Overlap at most 30% of the narrowest character so glyphs never swap order.
     gap = max(rng.uniform(*style.spacing) * size, -0.3 * min(a for a in advances if a > 0) if any(advances) else 0)
     pad = size
+    stroke = 0
+    thin = False
+    if rng.random() < style.weight:
+        if rng.random() < 0.5:
+            stroke = max(1, round(size / 40))   # bolder: outline the glyphs in their own colour
+        else:
+            thin = True                         # thinner: square the anti-aliased coverage (soft erosion)
     width = int(sum(advances) + gap * max(0, len(text) - 1) + 2 * pad) + 1
     height = int(ascent + descent + 2 * pad) + 1
     mask = Image.new("L", (width, height), 0)
@@ -143,8 +154,11 @@ def _draw_glyphs(text: str, font_path: str, size: int, style: RenderStyle,
     x = float(pad)
     jitter = rng.normal(0.0, style.baseline_jitter * size, size=len(text)) if style.baseline_jitter else np.zeros(len(text))
     for ch, adv, dy in zip(text, advances, jitter):
-        draw.text((x, pad + ascent + float(dy)), ch, font=font, fill=255, anchor="ls")
+        draw.text((x, pad + ascent + float(dy)), ch, font=font, fill=255, anchor="ls", stroke_width=stroke,
+                  stroke_fill=255)
         x += adv + gap
+    if thin:
+        mask = mask.point(_THIN_LUT)
     return mask
 
 
