@@ -226,10 +226,11 @@ def load(path: str | Path, height: int = DEFAULT_HEIGHT) -> np.ndarray:
 
 
 def load_many(paths: Sequence[str | Path], height: int = DEFAULT_HEIGHT, workers: int | None = None,
-              on_error: str = "raise", progress: bool = False) -> tuple[list[np.ndarray | None], list[str]]:
+              on_error: str = "raise", progress: bool = False) -> tuple[list[np.ndarray | None], list[str | None]]:
     """Load and preprocess many images with a thread pool (PIL releases the GIL while decoding).
 
-    Returns the arrays (None where a file failed and ``on_error="skip"``) and the error messages.
+    Returns the arrays and, aligned with them, the error messages: with ``on_error="skip"`` a file
+    that fails gives ``None`` and its message, instead of raising.
     """
     from tqdm.auto import tqdm
 
@@ -243,9 +244,9 @@ def load_many(paths: Sequence[str | Path], height: int = DEFAULT_HEIGHT, workers
 
     workers = workers or min(8, (os.cpu_count() or 1) * 2)
     with ThreadPoolExecutor(workers) as pool:
-        results = list(tqdm(pool.map(one, paths),
-                            total=len(paths), desc="load images", unit="img", disable=not progress))
-    return [r[0] for r in results], [r[1] for r in results if r[1]]
+        results = list(tqdm(pool.map(one, paths), total=len(paths), desc="load images", unit="img",
+                            disable=not progress))
+    return [r[0] for r in results], [r[1] for r in results]
 
 
 def stretch_for_label(arr: np.ndarray, label_length: int, reduction: int = 4) -> np.ndarray:
@@ -344,7 +345,7 @@ class ImageSet(torch.utils.data.Dataset):
                       seed: int = 0, on_error: str = "raise", progress: bool = True) -> ImageSet:
         arrays, errors = load_many(ls.paths, height, on_error=on_error, progress=progress)
         keep = [i for i, a in enumerate(arrays) if a is not None]
-        ls.skipped.extend(errors)
+        ls.skipped.extend(e for e in errors if e)
         return cls([arrays[i] for i in keep], [ls.labels[i] for i in keep], augment=augment, seed=seed)
 
     @classmethod

@@ -111,18 +111,10 @@ class Recognizer:
 
         for s in range(0, len(paths), 4096):  # bounded memory on huge folders
             chunk = list(paths[s:s + 4096])
-            arrays, _ = load_many(chunk, self.input_height, on_error="skip", progress=progress)
+            arrays, errors = load_many(chunk, self.input_height, on_error="skip", progress=progress)
             ok = [i for i, a in enumerate(arrays) if a is not None]
             preds = predict_arrays(self.model, self.codec, [arrays[i] for i in ok], batch_size, self.normalisation,
                                    beam_width, raw, self.device)
             by_index = dict(zip(ok, preds))
             for i, p in enumerate(chunk):
-                if i in by_index:
-                    yield p, by_index[i], None
-                else:
-                    try:
-                        load(p, self.input_height)
-                        err = "unknown error"
-                    except DataError as exc:
-                        err = str(exc)
-                    yield p, None, err
+                yield p, by_index.get(i), errors[i]
