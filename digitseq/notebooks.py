@@ -6,6 +6,7 @@ go into a new cell right after it, as papermill does, so a notebook runs at toy 
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -38,7 +39,15 @@ def run_notebook(path: str | Path, params: dict | None = None, out: str | Path |
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(cwd or path.parent)}})
     t0 = time.time()
-    client.execute()
+    saved = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"   # plots into the notebook
+    try:
+        client.execute()
+    finally:
+        if saved is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = saved
     seconds = time.time() - t0
     nbformat.write(nb, out or path)
     return seconds

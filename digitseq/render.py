@@ -37,6 +37,7 @@ class RenderStyle:
     light_on_dark: float = 0.25                     # probability of inverted polarity
     colour: float = 0.3                             # probability of coloured text / background
     min_contrast: float = 0.35                      # min luminance difference text vs background, 0..1
+    black_on_white: bool = False                    # True: pure black text on white, no colour draws
     gradient: float = 0.25                          # probability of a gradient background
     noisy_background: float = 0.2                   # probability of a blotchy background
     blur: float = 0.3                               # probability of Gaussian blur
@@ -52,6 +53,7 @@ class RenderStyle:
     def clean(cls) -> RenderStyle:
         """Black text on white, fixed size and spacing, no distortion or degradation."""
         return cls(font_size=(32, 32), spacing=(0.05, 0.05), baseline_jitter=0.0, weight=0.0, margin=(0.2, 0.2),
+                   black_on_white=True,
                    rotation=0.0, shear=0.0, light_on_dark=0.0, colour=0.0, gradient=0.0,
                    noisy_background=0.0, blur=0.0, low_res=0.0, noise=0.0, jpeg=0.0)
 
@@ -187,6 +189,8 @@ def _crop_to_ink(mask: Image.Image, mx, my) -> Image.Image:
 
 def _pick_colours(style: RenderStyle, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """(foreground, background) RGB in 0..1 whose luminances differ by at least min_contrast."""
+    if style.black_on_white:
+        return np.zeros(3, np.float32), np.ones(3, np.float32)
     need = style.min_contrast
     if rng.random() < style.colour:
         for _ in range(50):

@@ -139,7 +139,7 @@ def make_optimizer(cfg: TrainConfig, params, lr: float) -> torch.optim.Optimizer
 
 
 def make_scheduler(cfg: TrainConfig, opt: torch.optim.Optimizer, lr: float, steps_per_epoch: int, epochs: int):
-    total = max(1, steps_per_epoch * epochs)
+    total = max(8, steps_per_epoch * epochs)   # one-cycle needs a few steps for its warm-up and decay
     if cfg.schedule == "onecycle":
         return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total, pct_start=0.25,
                                                    div_factor=10.0, final_div_factor=100.0)

@@ -19,7 +19,7 @@ def one_hot_path(path, num_classes=11, p=0.9):
     ([0, 1, 1, 0, 2, 0], "01"),             # repeats merge
     ([1, 1, 0, 1, 0], "00"),                # a blank between repeats keeps both
     ([0, 0, 0], ""),                        # only blanks
-    ([5, 5, 5, 6, 6, 0, 6, 10], "45559"),
+    ([5, 5, 5, 6, 6, 0, 6, 10], "4559"),     # 4 4 4 5 5 · 5 9
     ([1, 2, 3, 4], "0123"),
 ])
 def test_greedy_decoding_hand_made(path, text):

@@ -66,12 +66,15 @@ def test_checkpoint_round_trip_gives_identical_outputs(tmp_path):
     assert torch.equal(m(x), m2(x))
 
 
-def test_digit_cnn_masks_padding():
+def test_digit_cnn_averages_only_over_the_images_own_columns():
     torch.manual_seed(0)
     m = DigitCNN(10, channels=SMALL["channels"]).eval()
     x = torch.randn(1, 1, 32, 32)
-    padded = torch.cat([x, torch.full((1, 1, 32, 32), 5.0)], dim=3)
-    assert torch.allclose(m(x), m(padded, torch.tensor([32])), atol=1e-5)
+    short = torch.cat([x, torch.full((1, 1, 32, 16), 5.0)], dim=3)
+    long = torch.cat([x, torch.full((1, 1, 32, 64), 5.0)], dim=3)
+    widths = torch.tensor([32])
+    assert torch.allclose(m(short, widths), m(long, widths), atol=1e-5)   # extra padding is ignored
+    assert not torch.allclose(m(short), m(long), atol=1e-3)               # unmasked, it would count
 
 
 def test_bad_checkpoints_are_named(tmp_path):

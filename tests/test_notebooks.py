@@ -26,7 +26,7 @@ def test_notebooks_run_at_toy_size(tmp_path):
 
 
 def test_ablation_notebook_runs_at_toy_size(tmp_path):
-    params = {"RECIPES": ["a_original", "c_scratch_onecycle"], "SEEDS": [0], "BUDGET": 2, "TRAIN_SIZE": 60,
+    params = {"RECIPES": ["a_original", "c_scratch_onecycle"], "SEEDS": [0], "STEPS": 3, "TRAIN_SIZE": 60,
               "OUT": str(tmp_path / "results"), "DATA": str(tmp_path / "data")}
     run_notebook(ROOT / "4_Ablations.ipynb", params, out=tmp_path / "4.ipynb", cwd=ROOT)
     results = sorted(p.name for p in (tmp_path / "results").glob("*.json"))

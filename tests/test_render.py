@@ -17,7 +17,7 @@ def test_same_seed_gives_byte_identical_images(train_font):
         a = render("00427", train_font, RenderStyle(), seed)
         b = render("00427", train_font, RenderStyle(), np.random.default_rng(seed))
         assert png_bytes(a) == png_bytes(b)
-    assert png_bytes(render("00427", train_font, seed=1)) != png_bytes(render("00427", train_font, seed=2))
+    assert png_bytes(render("00427", train_font, rng=1)) != png_bytes(render("00427", train_font, rng=2))
 
 
 @pytest.mark.parametrize("seed", range(12))

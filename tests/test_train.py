@@ -49,11 +49,11 @@ def test_ctrl_c_mid_epoch_leaves_a_resumable_checkpoint(tmp_path, sets, monkeypa
     calls = {"n": 0}
     real = train_mod.ctc_loss
 
-    def flaky(*args):
+    def flaky(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
             raise KeyboardInterrupt
-        return real(*args)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(train_mod, "ctc_loss", flaky)
     res = train_crnn(train, val, tmp_path / "crnn.pt", cfg(), "0123456789", TINY, progress=False, log=quiet)
