@@ -9,12 +9,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_generate  # noqa: E402
 import bench_recognize  # noqa: E402
+import bench_train  # noqa: E402
 from common import RESULTS, machine  # noqa: E402
 
 
 def main() -> None:
     gen = bench_generate.main([])
     rec = bench_recognize.main([])
+    train = bench_train.main([])
     rows = [("generate 20k augmented 5-digit images", f"{gen['generate']['median_s']:.1f} s",
              f"{gen['generate']['images_per_s']:.0f} images/s")]
     for backend, runs in rec["throughput"].items():
@@ -25,6 +27,9 @@ def main() -> None:
         rows.append((f"one image, {backend} (median / p95)", f"{lat['median_ms']} / {lat['p95_ms']} ms", ""))
         mem = rec["memory"][backend]
         rows.append((f"peak memory, recognize {mem['images']} images, {backend}", f"{mem['peak_rss_mb']} MB", ""))
+    for k, v in train["train"].items():
+        rows.append((f"CRNN training, {k}", f"{100 * v['data_wait_share']:.1f} % waiting for data",
+                     f"{v['samples_per_s']:.0f} samples/s"))
     times = RESULTS / "pipeline_times.json"
     if times.exists():
         for k, v in json.loads(times.read_text()).items():

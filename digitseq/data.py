@@ -326,6 +326,15 @@ def width_batches(widths: Sequence[int], batch_size: int, shuffle: bool = False,
     return batches
 
 
+def epoch_batches(dataset, batch_size: int, shuffle: bool, seed: int = 0, epoch: int = 0, rank: int = 0,
+                  world_size: int = 1) -> list[list[int]]:
+    """An epoch's batches: bucketed by width where the set knows its widths, else plain random chunks."""
+    widths = getattr(dataset, "widths", None)
+    if widths is None:
+        widths = [0] * len(dataset)   # all equal: width_batches degrades to shuffled chunks
+    return width_batches(widths, batch_size, shuffle, seed, epoch, rank, world_size)
+
+
 class ImageSet(torch.utils.data.Dataset):
     """Preprocessed images held in memory with their labels; optional on-the-fly augmentation."""
 
@@ -388,7 +397,7 @@ def loader(dataset: ImageSet, batch_size: int, shuffle: bool, seed: int = 0, epo
            normalisation: dict = NORMALISATION, rank: int = 0, world_size: int = 1) -> Iterator:
     """A DataLoader over width-bucketed batches of ``dataset`` for one epoch."""
     dataset.epoch = epoch
-    batches = width_batches(dataset.widths, batch_size, shuffle, seed, epoch, rank, world_size)
+    batches = epoch_batches(dataset, batch_size, shuffle, seed, epoch, rank, world_size)
     return torch.utils.data.DataLoader(dataset, batch_sampler=batches, num_workers=workers,
                                        collate_fn=partial(collate, normalisation=normalisation),
                                        persistent_workers=False)

@@ -65,6 +65,8 @@ RECIPES = {r.name: r for r in [
            train_set="train_fonts3"),
     Recipe("g_fonts_8", "as c, 8 training font families", {"optimizer": "adamw", "lr": 3e-3, "schedule": "onecycle"},
            train_set="train_fonts8"),
+    Recipe("h_blank_bias", "as c, blank output bias initialised to +4 (blank favoured from the start)",
+           {"optimizer": "adamw", "lr": 3e-3, "schedule": "onecycle", "blank_bias": 4.0}),
 ]}
 
 

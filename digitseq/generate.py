@@ -126,3 +126,50 @@ def _write_csv(path: Path, header: list[str], rows) -> None:
         w.writerow(header)
         w.writerows(rows)
     os.replace(tmp, path)
+
+
+class RenderedDataset:
+    """A training set that renders sample ``i`` on demand — in the DataLoader workers — instead of
+    reading it from disk: for runs of millions of images. Sample ``i`` is exactly image ``i`` of
+    :func:`generate` with the same arguments, preprocessed for the model.
+
+        >>> train = RenderedDataset(1_000_000, min_length=1, max_length=20, seed=7)
+        >>> train_crnn(train, val, "runs/big/crnn.pt", TrainConfig(workers=2), alphabet="0123456789")
+    """
+
+    widths = None   # unknown until rendered: batches are random, not bucketed by width
+
+    def __init__(self, count: int, *, min_length: int = 5, max_length: int | None = None,
+                 fonts: list[FontInfo] | None = None, font_dir: str | Path | None = None, split: str = "train",
+                 style: RenderStyle | str = "augmented", seed: int = 0, alphabet: str = DIGITS, height: int = 32,
+                 reduction: int = 4):
+        self.count, self.seed, self.alphabet = count, seed, alphabet
+        self.min_length, self.max_length = min_length, max_length if max_length is not None else min_length
+        self.fonts = fonts if fonts is not None else load_fonts(font_dir, split=split, alphabet=alphabet)
+        self.style = RenderStyle.named(style) if isinstance(style, str) else style
+        self.height, self.reduction = height, reduction
+        self.augment, self.epoch = False, 0   # the renderer already varies every sample
+        self._labels: list[str] | None = None
+
+    def __len__(self) -> int:
+        return self.count
+
+    def _label(self, i: int) -> str:
+        # The same draws as draw_sample, stopping before the (expensive) rendering.
+        rng = np.random.default_rng([self.seed, i])
+        by_family = list(families(self.fonts).values())
+        family = by_family[int(rng.integers(len(by_family)))]
+        rng.integers(len(family))
+        return random_label(rng, self.alphabet, self.min_length, self.max_length)
+
+    @property
+    def labels(self) -> list[str]:
+        if self._labels is None:
+            self._labels = [self._label(i) for i in range(self.count)]
+        return self._labels
+
+    def __getitem__(self, i: int):
+        from .data import preprocess, stretch_for_label
+
+        label, _, img = draw_sample(i, self.seed, self.fonts, self.alphabet, self.min_length, self.max_length, self.style)
+        return stretch_for_label(preprocess(img, self.height), len(label), self.reduction), label

@@ -24,7 +24,7 @@ from random_seed import seed_everything
 
 from . import DIGITS
 from .codec import Codec
-from .data import NORMALISATION, ImageSet, loader, width_batches
+from .data import NORMALISATION, ImageSet, epoch_batches, loader
 from .errors import CheckpointError, DigitseqError
 from .metrics import evaluate
 from .models import (
@@ -59,6 +59,7 @@ class TrainConfig:
     patience: int = 4                 # early stopping: epochs in a row without improvement
     min_delta: float = 0.0
     clip: float = 5.0                 # gradient-norm clipping (0: off)
+    blank_bias: float | None = None   # CRNN: initial output bias of the CTC blank (None: PyTorch's default)
     augment: bool = True              # on-the-fly augmentation of training images
     seed: int = 0
     device: str = "auto"              # auto | cpu | cuda
@@ -248,7 +249,7 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
         if world > 1:
             net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
         opt = make_optimizer(cfg, params, phase.lr)
-        n_batches = len(width_batches(train_set.widths, cfg.batch_size, rank=rank, world_size=world))
+        n_batches = len(epoch_batches(train_set, cfg.batch_size, False, rank=rank, world_size=world))
         sched = make_scheduler(cfg, opt, phase.lr, n_batches, phase.epochs)
         stopper = EarlyStopping(cfg.patience, mode="max", min_delta=cfg.min_delta)
         first_epoch = 0
@@ -430,6 +431,9 @@ def train_crnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: Tra
     if init is not None:
         copied = fine_tune_from(model, src_init, codec)
         log(f"initialised from {init}: {copied} tensors reused (alphabet {src_init['alphabet']!r} -> {codec.alphabet!r})")
+    if cfg.blank_bias is not None and init is None:
+        with torch.no_grad():
+            model.head.bias[codec.blank] = cfg.blank_bias
     frozen = cfg.freeze_cnn and (src is not None or init is not None)
     phases = [Phase("frozen" if frozen else "train", cfg.epochs, cfg.lr, freeze=frozen)]
     if cfg.finetune_epochs:

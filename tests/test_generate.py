@@ -47,3 +47,32 @@ def test_existing_output_needs_force(tmp_path, capsys):
 def test_bad_arguments(tmp_path, kwargs):
     with pytest.raises(DataError):
         generate(tmp_path, **{"count": 2, "workers": 1, **kwargs})
+
+
+def test_rendered_dataset_streams_the_same_samples_as_generate(tmp_path):
+    import numpy as np
+
+    from digitseq.data import ImageSet
+    from digitseq.generate import RenderedDataset
+
+    generate(tmp_path, 6, min_length=2, max_length=9, seed=4, workers=1, progress=False)
+    on_disk = ImageSet.from_folders([tmp_path], progress=False)
+    stream = RenderedDataset(6, min_length=2, max_length=9, seed=4)
+    assert stream.labels == on_disk.labels
+    for i in range(6):
+        arr, label = stream[i]
+        assert label == on_disk.labels[i]
+        assert arr.shape == on_disk.arrays[i].shape
+        assert np.abs(arr.astype(int) - on_disk.arrays[i].astype(int)).max() <= 1   # PNG round trip only
+
+
+def test_training_on_a_stream_with_workers(tmp_path, digits_dir):
+    from digitseq.data import ImageSet
+    from digitseq.generate import RenderedDataset
+    from digitseq.train import TrainConfig, train_crnn
+
+    val = ImageSet.from_folders([digits_dir], progress=False)
+    stream = RenderedDataset(32, min_length=1, max_length=8, seed=9)
+    res = train_crnn(stream, val, tmp_path / "m.pt", TrainConfig(epochs=1, batch_size=8, workers=2, show_predictions=0),
+                     "0123456789", {"channels": [8, 16, 16, 16], "rnn_hidden": 16}, progress=False, log=lambda m: None)
+    assert (tmp_path / "m.pt").is_file() and res.history[0]["step"] == 4
