@@ -44,16 +44,17 @@ from .recognize import predict_arrays
 class TrainConfig:
     """Every training setting; a checkpoint stores it, so a run can be repeated or resumed."""
 
-    epochs: int = 12                  # phase 1 (CNN frozen when freeze_cnn)
+    epochs: int = 10                  # phase 1 (CNN frozen when freeze_cnn)
     batch_size: int = 64
     optimizer: str = "adamw"          # adamw | adam | sgd
-    lr: float = 2e-3                  # peak rate of the schedule
+    lr: float = 3e-3                  # peak rate of the schedule
     weight_decay: float = 1e-4
     momentum: float = 0.9             # sgd only
     schedule: str = "onecycle"        # onecycle | cyclic | constant
     cyclic_base_ratio: float = 0.1    # cyclic: the rate swings between lr·ratio and lr ...
     cyclic_half_cycle: float = 1.0    # ... rising over this many epochs, then falling as long (triangular2)
-    freeze_cnn: bool = True           # CRNN: conv blocks frozen (weights and batch-norm statistics) in phase 1
+    freeze_cnn: bool = False          # CRNN: conv blocks frozen (weights and batch-norm statistics) in phase 1
+                                      # (off by default: results/ablation shows freezing costs accuracy)
     finetune_epochs: int = 0          # CRNN: phase 2, everything trainable, at finetune_lr
     finetune_lr: float = 5e-4
     patience: int = 4                 # early stopping: epochs in a row without improvement
