@@ -1,0 +1,54 @@
+"""Conv blocks' speed: memory format and channel widths (the measurement behind the default stack).
+
+    python benchmarks/bench_conv.py
+
+Forward and forward+backward time per image for a batch of 64 images of 32×160, median of 5 runs.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import write  # noqa: E402
+
+import torch  # noqa: E402
+
+from digitseq.models import ConvBlocks  # noqa: E402
+
+
+def per_image_ms(fn, n: int = 5) -> float:
+    fn()
+    runs = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - t0)
+    return 1000 * statistics.median(runs) / 64
+
+
+def main() -> dict:
+    torch.manual_seed(0)
+    x = torch.randn(64, 1, 32, 160)
+    rows = []
+    for channels in ([32, 64, 96, 96], [16, 32, 64, 128]):
+        for channels_last in (False, True):
+            m = ConvBlocks(channels).train()
+            fmt = torch.channels_last if channels_last else torch.contiguous_format
+            m = m.to(memory_format=fmt)
+            m.forward = (lambda mod: (lambda t: mod.body(t.contiguous(memory_format=fmt))))(m)
+            fwd = per_image_ms(lambda: m(x))
+            both = per_image_ms(lambda: m(x).sum().backward())
+            rows.append({"channels": channels, "channels_last": channels_last, "forward_ms": round(fwd, 3),
+                         "forward_backward_ms": round(both, 3)})
+            print(f"{str(channels):18} {'channels-last' if channels_last else 'contiguous   '}  "
+                  f"forward {fwd:.2f} ms/image, forward+backward {both:.2f} ms/image", flush=True)
+    write("bench_conv", {"conv": rows})
+    return {"conv": rows}
+
+
+if __name__ == "__main__":
+    main()
