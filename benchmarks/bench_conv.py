@@ -13,9 +13,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import write  # noqa: E402
-
 import torch  # noqa: E402
+from common import write  # noqa: E402
 
 from digitseq.models import ConvBlocks  # noqa: E402
 
@@ -30,22 +29,30 @@ def per_image_ms(fn, n: int = 5) -> float:
     return 1000 * statistics.median(runs) / 64
 
 
+def measure(channels: list[int], channels_last: bool, x: torch.Tensor) -> dict:
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    m = ConvBlocks(channels).train().to(memory_format=fmt)
+
+    def forward():
+        return m.body(x.contiguous(memory_format=fmt))
+
+    fwd = per_image_ms(forward)
+    both = per_image_ms(lambda: forward().sum().backward())
+    return {"channels": channels, "channels_last": channels_last, "forward_ms": round(fwd, 3),
+            "forward_backward_ms": round(both, 3)}
+
+
 def main() -> dict:
     torch.manual_seed(0)
     x = torch.randn(64, 1, 32, 160)
     rows = []
     for channels in ([32, 64, 96, 96], [16, 32, 64, 128]):
         for channels_last in (False, True):
-            m = ConvBlocks(channels).train()
-            fmt = torch.channels_last if channels_last else torch.contiguous_format
-            m = m.to(memory_format=fmt)
-            m.forward = (lambda mod: (lambda t: mod.body(t.contiguous(memory_format=fmt))))(m)
-            fwd = per_image_ms(lambda: m(x))
-            both = per_image_ms(lambda: m(x).sum().backward())
-            rows.append({"channels": channels, "channels_last": channels_last, "forward_ms": round(fwd, 3),
-                         "forward_backward_ms": round(both, 3)})
+            r = measure(channels, channels_last, x)
+            rows.append(r)
             print(f"{str(channels):18} {'channels-last' if channels_last else 'contiguous   '}  "
-                  f"forward {fwd:.2f} ms/image, forward+backward {both:.2f} ms/image", flush=True)
+                  f"forward {r['forward_ms']:.2f} ms/image, forward+backward {r['forward_backward_ms']:.2f} ms/image",
+                  flush=True)
     write("bench_conv", {"conv": rows})
     return {"conv": rows}
 
