@@ -34,6 +34,21 @@ def throughput(rec: Recognizer, paths, batch_size: int, repeat: int) -> dict:
     return {"batch_size": batch_size, **t, "images_per_s": round(len(paths) / t["median_s"], 1)}
 
 
+def profile(rec: Recognizer, paths, batch_size: int = 32) -> dict:
+    """Where a folder's time goes: reading + preprocessing files, then the network + CTC decoding."""
+    from digitseq.data import load_many
+    from digitseq.recognize import predict_arrays
+
+    load_many(paths[:64], rec.input_height)
+    t0 = time.perf_counter()
+    arrays, _ = load_many(paths, rec.input_height)
+    t1 = time.perf_counter()
+    predict_arrays(rec.model, rec.codec, arrays, batch_size, rec.normalisation)
+    t2 = time.perf_counter()
+    return {"batch_size": batch_size, "read_preprocess_s": round(t1 - t0, 3), "network_decode_s": round(t2 - t1, 3),
+            "read_share": round((t1 - t0) / (t2 - t0), 3)}
+
+
 def latency(rec: Recognizer, paths, n: int = 300) -> dict:
     rec.predict(paths[0])
     times = []
@@ -84,11 +99,13 @@ def main(argv=None) -> dict:
                 continue
             result["throughput"][backend] = [throughput(rec, paths, bs, a.repeat) for bs in (32, 128, 512)]
             result["latency"][backend] = latency(rec, paths)
+            result.setdefault("profile", {})[backend] = profile(rec, paths)
             result["memory"][backend] = peak_memory(scratch / "five", backend)
             best = max(result["throughput"][backend], key=lambda r: r["images_per_s"])
             print(f"{backend:6} folder: {best['images_per_s']:.0f} images/s (batch {best['batch_size']}); "
                   f"latency median {result['latency'][backend]['median_ms']} ms, p95 {result['latency'][backend]['p95_ms']} ms; "
-                  f"peak RSS {result['memory'][backend]['peak_rss_mb']} MB on {result['memory'][backend]['images']} images")
+                  f"peak RSS {result['memory'][backend]['peak_rss_mb']} MB on {result['memory'][backend]['images']} images; "
+                  f"{100 * result['profile'][backend]['read_share']:.0f}% of folder time reading + preprocessing")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     write("bench_recognize", result)
