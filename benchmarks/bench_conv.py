@@ -7,26 +7,18 @@ Forward and forward+backward time per image for a batch of 64 images of 32×160,
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import torch  # noqa: E402
-from common import write  # noqa: E402
+from common import timed, write  # noqa: E402
 
 from digitseq.models import ConvBlocks  # noqa: E402
 
 
 def per_image_ms(fn, n: int = 5) -> float:
-    fn()
-    runs = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - t0)
-    return 1000 * statistics.median(runs) / 64
+    return 1000 * timed(fn, repeat=n)["median_s"] / 64
 
 
 def measure(channels: list[int], channels_last: bool, x: torch.Tensor) -> dict:
