@@ -180,10 +180,9 @@ def cmd_train(a) -> int:
         alphabet = load_checkpoint(a.resume)["alphabet"]
     train = _load_set(a.data, a.images, alphabet, augment=not a.no_augment, skip_bad=a.skip_bad, seed=a.seed)
     val = _load_set(a.val, a.val_images, alphabet or "".join(sorted(set("".join(train.labels)))), skip_bad=a.skip_bad)
-    freeze = a.freeze_cnn
     cfg = TrainConfig(epochs=a.epochs, finetune_epochs=a.finetune_epochs, batch_size=a.batch_size, lr=a.lr,
                       schedule=a.schedule, optimizer=a.optimizer, patience=a.patience, augment=not a.no_augment,
-                      seed=a.seed, workers=a.workers, tensorboard=a.tensorboard, device=a.device, freeze_cnn=freeze)
+                      seed=a.seed, workers=a.workers, tensorboard=a.tensorboard, device=a.device, freeze_cnn=a.freeze_cnn)
     res = train_crnn(train, val, out, cfg, alphabet=alphabet, pretrained=a.pretrained, init=a.init, resume=a.resume,
                      progress=rank == 0)
     if world > 1:

@@ -39,14 +39,23 @@ def random_label(rng: np.random.Generator, alphabet: str, min_length: int, max_l
     return "".join(alphabet[i] for i in rng.integers(0, len(alphabet), size=n))
 
 
-def draw_sample(index: int, seed: int, fonts: list[FontInfo], alphabet: str, min_length: int,
-                max_length: int, style: RenderStyle):
-    """(label, font, image) of sample ``index``: a family uniformly, then one of its files."""
+def draw_label(index: int, seed: int, fonts: list[FontInfo], alphabet: str, min_length: int,
+               max_length: int) -> tuple[str, FontInfo, np.random.Generator]:
+    """(label, font, rng) of sample ``index``: a family uniformly, then one of its files, then the label.
+
+    The returned generator continues where these draws stopped, ready for rendering.
+    """
     rng = np.random.default_rng([seed, index])
     by_family = list(families(fonts).values())
     family = by_family[int(rng.integers(len(by_family)))]
     font = family[int(rng.integers(len(family)))]
-    label = random_label(rng, alphabet, min_length, max_length)
+    return random_label(rng, alphabet, min_length, max_length), font, rng
+
+
+def draw_sample(index: int, seed: int, fonts: list[FontInfo], alphabet: str, min_length: int,
+                max_length: int, style: RenderStyle):
+    """(label, font, image) of sample ``index``."""
+    label, font, rng = draw_label(index, seed, fonts, alphabet, min_length, max_length)
     return label, font, render(label, font.path, style, rng)
 
 
@@ -154,18 +163,12 @@ class RenderedDataset:
     def __len__(self) -> int:
         return self.count
 
-    def _label(self, i: int) -> str:
-        # The same draws as draw_sample, stopping before the (expensive) rendering.
-        rng = np.random.default_rng([self.seed, i])
-        by_family = list(families(self.fonts).values())
-        family = by_family[int(rng.integers(len(by_family)))]
-        rng.integers(len(family))
-        return random_label(rng, self.alphabet, self.min_length, self.max_length)
-
     @property
     def labels(self) -> list[str]:
+        """Every sample's label, drawn without rendering (computed once, on first use)."""
         if self._labels is None:
-            self._labels = [self._label(i) for i in range(self.count)]
+            self._labels = [draw_label(i, self.seed, self.fonts, self.alphabet, self.min_length, self.max_length)[0]
+                            for i in range(self.count)]
         return self._labels
 
     def __getitem__(self, i: int):
