@@ -54,9 +54,10 @@ def draw_label(index: int, seed: int, fonts: list[FontInfo], alphabet: str, min_
 
 def draw_sample(index: int, seed: int, fonts: list[FontInfo], alphabet: str, min_length: int,
                 max_length: int, style: RenderStyle):
-    """(label, font, image) of sample ``index``."""
+    """(label, font, image) of sample ``index``; mixed-font samples borrow from the other ``fonts``."""
     label, font, rng = draw_label(index, seed, fonts, alphabet, min_length, max_length)
-    return label, font, render(label, font.path, style, rng)
+    others = [f.path for f in fonts if f.path != font.path]
+    return label, font, render(label, font.path, style, rng, alt_fonts=others)
 
 
 def _work(args) -> list[Sample]:
@@ -144,24 +145,35 @@ class RenderedDataset:
 
         >>> train = RenderedDataset(1_000_000, min_length=1, max_length=20, seed=7)
         >>> train_crnn(train, val, "runs/big/crnn.pt", TrainConfig(workers=2), alphabet="0123456789")
-    """
 
-    widths = None   # unknown until rendered: batches are random, not bucketed by width
+    With ``fresh=True`` every epoch draws new samples (epoch ``e`` uses seed ``seed + 100003·e``):
+    ``count`` is then the epoch size, and the network never sees the same image twice.
+    """
 
     def __init__(self, count: int, *, min_length: int = 5, max_length: int | None = None,
                  fonts: list[FontInfo] | None = None, font_dir: str | Path | None = None, split: str = "train",
                  style: RenderStyle | str = "augmented", seed: int = 0, alphabet: str = DIGITS, height: int = 32,
-                 reduction: int = 4):
-        self.count, self.seed, self.alphabet = count, seed, alphabet
+                 reduction: int = 4, textline: bool = False, fresh: bool = False):
+        self.count, self.seed, self.alphabet, self.fresh = count, seed, alphabet, fresh
         self.min_length, self.max_length = min_length, max_length if max_length is not None else min_length
         self.fonts = fonts if fonts is not None else load_fonts(font_dir, split=split, alphabet=alphabet)
         self.style = RenderStyle.named(style) if isinstance(style, str) else style
-        self.height, self.reduction = height, reduction
+        self.height, self.reduction, self.textline = height, reduction, textline
         self.augment, self.epoch = False, 0   # the renderer already varies every sample
         self._labels: list[str] | None = None
 
     def __len__(self) -> int:
         return self.count
+
+    def _seed(self) -> int:
+        return self.seed + 100003 * self.epoch if self.fresh else self.seed
+
+    @property
+    def widths(self) -> list[int]:
+        """The label lengths of this epoch's samples: a proxy for their widths (drawn without rendering), so
+        that batches hold strings of similar length and little compute goes into padding."""
+        return [len(draw_label(i, self._seed(), self.fonts, self.alphabet, self.min_length, self.max_length)[0])
+                for i in range(self.count)]
 
     @property
     def labels(self) -> list[str]:
@@ -174,5 +186,6 @@ class RenderedDataset:
     def __getitem__(self, i: int):
         from .data import preprocess, stretch_for_label
 
-        label, _, img = draw_sample(i, self.seed, self.fonts, self.alphabet, self.min_length, self.max_length, self.style)
-        return stretch_for_label(preprocess(img, self.height), len(label), self.reduction), label
+        label, _, img = draw_sample(i, self._seed(), self.fonts, self.alphabet, self.min_length, self.max_length, self.style)
+        arr = preprocess(img, self.height, textline=self.textline)
+        return stretch_for_label(arr, len(label), self.reduction), label

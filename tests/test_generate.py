@@ -76,3 +76,16 @@ def test_training_on_a_stream_with_workers(tmp_path, digits_dir):
     res = train_crnn(stream, val, tmp_path / "m.pt", TrainConfig(epochs=1, batch_size=8, workers=2, show_predictions=0),
                      "0123456789", {"channels": [8, 16, 16, 16], "rnn_hidden": 16}, progress=False, log=lambda m: None)
     assert (tmp_path / "m.pt").is_file() and res.history[0]["step"] == 4
+
+
+def test_rendered_dataset_fresh_draws_new_samples_each_epoch():
+    from digitseq.generate import RenderedDataset
+
+    stream = RenderedDataset(4, min_length=6, max_length=6, seed=3, fresh=True, textline=True)
+    first = [stream[i][1] for i in range(4)]
+    assert [stream[i][1] for i in range(4)] == first          # same epoch: same samples
+    stream.epoch = 1
+    second = [stream[i][1] for i in range(4)]
+    assert second != first
+    assert all(len(t) == 6 for t in second)
+    assert stream[0][0].shape[0] == 32

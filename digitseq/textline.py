@@ -1,0 +1,165 @@
+"""Text-line normalisation: find the text in an image and crop to it (with a little margin).
+
+A model that reads 32-pixel-high lines fails when the digits fill only a fraction of the image
+height: resizing the whole image leaves them a few pixels tall. :func:`crop_to_text` finds the
+ink and crops to it before resizing, so that wide margins, a small number in a large picture or a
+slightly rotated long string all reach the network at the same scale. Training applies the same
+function to its rendered images, so the network sees identical statistics in both places.
+
+How the ink is found (numpy and PIL only, no torch; ~0.1–0.3 ms on typical images):
+
+1. Work on a copy reduced by an integer factor to about ``DETECT_HEIGHT`` pixels high.
+2. Model the background as a plane fitted robustly to the outer ring of pixels (handles dark on
+   light, light on dark, coloured text after grey conversion, and linear gradients); the ink is
+   the absolute difference from it, box-blurred to quiet pixel noise.
+3. Threshold with Otsu's method (never below a floor, so a blank image finds nothing).
+4. Rows: the band of rows with the most ink, merged with nearby bands (accents, colons,
+   underlines); far-away bands (a border line, a second text line, stray marks) are dropped.
+5. Columns inside that band: the runs of inked columns grown outwards from the heaviest run while
+   the gaps stay below ``max_gap`` band heights — isolated marks further out are dropped.
+6. Pad by a fixed fraction of the band height and crop the original (full-resolution) image.
+
+Whatever it cannot find (a blank or nearly blank image) leaves the image as it was.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+DETECT_HEIGHT = 48          # detection runs on a copy at most this high
+MIN_CONTRAST = 18.0         # grey levels: weaker differences from the background are never ink
+PAD_Y = 0.12                # margin kept above and below the band, in band heights
+PAD_X = 0.25                # margin kept left and right, in band heights
+MAX_GAP = 1.2               # column runs further apart than this (in band heights) are not the same text
+MERGE_GAP = 0.35            # row bands closer than this (in heights of the main band) are merged into it
+
+
+def _background(a: np.ndarray, ring: int = 2) -> np.ndarray:
+    """A plane a + b·x + c·y fitted to the border ring, twice, dropping outliers (text touching edges)."""
+    h, w = a.shape
+    r = max(1, min(ring, h // 4, w // 4))
+    xs_row = np.tile(np.arange(w, dtype=np.float32), 2 * r)
+    ys_row = np.repeat(np.r_[np.arange(r), np.arange(h - r, h)].astype(np.float32), w)
+    ys_col = np.tile(np.arange(r, h - r, dtype=np.float32), 2 * r)
+    xs_col = np.repeat(np.r_[np.arange(r), np.arange(w - r, w)].astype(np.float32), h - 2 * r)
+    vals = np.concatenate([a[:r].ravel(), a[h - r:].ravel(), a[r:h - r, :r].T.ravel(), a[r:h - r, w - r:].T.ravel()])
+    xs = np.concatenate([xs_row, xs_col]) / w
+    ys = np.concatenate([ys_row, ys_col]) / h
+    design = np.stack([np.ones_like(xs), xs, ys], 1)
+    keep = np.ones(len(vals), bool)
+    coef = np.array([np.median(vals), 0.0, 0.0], np.float32)
+    for _ in range(2):
+        if keep.sum() < 6:
+            break
+        d = design[keep]
+        coef = np.linalg.solve(d.T @ d + np.eye(3, dtype=np.float32) * 1e-6, d.T @ vals[keep])
+        res = np.abs(design @ coef - vals)
+        mad = float(np.median(res[keep])) + 1.0
+        keep = res < 3.0 * mad + 4.0
+    yy = (np.arange(h, dtype=np.float32) / h)[:, None]
+    xx = (np.arange(w, dtype=np.float32) / w)[None, :]
+    return coef[0] + coef[1] * xx + coef[2] * yy
+
+
+def _otsu(hist: np.ndarray) -> int:
+    """Otsu's threshold of a 256-bin histogram (the first level counted as foreground)."""
+    hist = hist.astype(np.float64)
+    levels = np.arange(len(hist), dtype=np.float64)
+    w0 = np.cumsum(hist)
+    w1 = w0[-1] - w0
+    m0 = np.cumsum(hist * levels)
+    mu0 = m0 / np.maximum(w0, 1e-9)
+    mu1 = (m0[-1] - m0) / np.maximum(w1, 1e-9)
+    between = w0 * w1 * (mu0 - mu1) ** 2
+    return int(np.argmax(between[:-1])) + 1
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) of each run of True."""
+    d = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
+    return list(zip(np.nonzero(d == 1)[0].tolist(), np.nonzero(d == -1)[0].tolist()))
+
+
+def ink_mask(grey: np.ndarray) -> np.ndarray:
+    """Boolean mask of the pixels that differ from the (planar) background like text does."""
+    a = grey.astype(np.float32)
+    diff = np.clip(np.abs(a - _background(a)), 0, 255).astype(np.uint8)
+    diff = np.asarray(Image.fromarray(diff).filter(ImageFilter.BoxBlur(1)))
+    hist = np.bincount(diff.ravel(), minlength=256)
+    top = int(np.nonzero(hist)[0][-1])
+    if top < MIN_CONTRAST:
+        return np.zeros(diff.shape, bool)
+    cum = np.cumsum(hist)
+    p995 = int(np.searchsorted(cum, 0.995 * cum[-1]))
+    t = max(_otsu(hist[: top + 1]), MIN_CONTRAST, 0.25 * p995)
+    return diff >= t
+
+
+def text_box(grey: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(left, top, right, bottom) of the text line in ``grey`` (uint8 H×W), without margins; None if none."""
+    h, w = grey.shape
+    small = grey
+    factor = h // DETECT_HEIGHT
+    if factor >= 2 and w >= 2 * factor:
+        small = np.asarray(Image.fromarray(grey).reduce(factor))   # box average: fast, keeps thin strokes
+    ink = ink_mask(small)
+    sh, sw = ink.shape
+    scale_y, scale_x = h / sh, w / sw
+    rows = ink.sum(1)
+    if rows.max(initial=0) == 0:
+        return None
+    row_runs = [r for r in _runs(rows >= max(1, 0.03 * rows.max())) if r[1] > r[0]]
+    mass = [rows[a:b].sum() for a, b in row_runs]
+    main = int(np.argmax(mass))
+    top, bottom = row_runs[main]
+    # Grow the band by neighbouring bands that are close (parts of the same line: colons, accents, underlines).
+    changed = True
+    while changed:
+        changed = False
+        gap = MERGE_GAP * (bottom - top)
+        for a, b in row_runs:
+            if b <= top and top - b <= gap and a < top:
+                top, changed = a, True
+            elif a >= bottom and a - bottom <= gap and b > bottom:
+                bottom, changed = b, True
+    band = ink[top:bottom]
+    band_h = bottom - top
+    cols = band.sum(0)
+    col_runs = _runs(cols > 0)
+    if not col_runs:
+        return None
+    cmass = [cols[a:b].sum() for a, b in col_runs]
+    k = int(np.argmax(cmass))
+    left, right = col_runs[k]
+    max_gap = MAX_GAP * band_h + 1
+    for a, b in reversed(col_runs[:k]):
+        if left - b > max_gap:
+            break
+        left = a
+    for a, b in col_runs[k + 1:]:
+        if a - right > max_gap:
+            break
+        right = b
+    if band_h < 2 or right - left < 1:
+        return None
+    return (int(np.floor(left * scale_x)), int(np.floor(top * scale_y)), int(np.ceil(right * scale_x)),
+            int(np.ceil(bottom * scale_y)))
+
+
+def crop_to_text(grey: np.ndarray, pad_y: float = PAD_Y, pad_x: float = PAD_X) -> np.ndarray:
+    """Crop a grey uint8 image to its text line plus a margin; unchanged if no text is found."""
+    if grey.ndim != 2 or min(grey.shape) < 4:
+        return grey
+    box = text_box(grey)
+    if box is None:
+        return grey
+    left, top, right, bottom = box
+    band = bottom - top
+    h, w = grey.shape
+    py, px = pad_y * band, pad_x * band
+    t, b = max(0, int(round(top - py))), min(h, int(round(bottom + py)))
+    le, r = max(0, int(round(left - px))), min(w, int(round(right + px)))
+    if b - t < 2 or r - le < 2:
+        return grey
+    return grey[t:b, le:r]

@@ -1,0 +1,86 @@
+"""Text-line normalisation: hand-made images whose text box we know."""
+
+import numpy as np
+import pytest
+
+from digitseq.data import preprocess
+from digitseq.textline import crop_to_text, text_box
+
+
+def page(h=120, w=400, bg=230, fg=20, box=(100, 50, 260, 80), stripes=True):
+    """A background with a 'text' block: vertical strokes (like digits) inside ``box`` (l, t, r, b)."""
+    img = np.full((h, w), bg, np.uint8)
+    left, top, right, bottom = box
+    if stripes:
+        for x in range(left, right, 12):
+            img[top:bottom, x:min(x + 6, right)] = fg
+    else:
+        img[top:bottom, left:right] = fg
+    return img
+
+
+def close(found, want, tol=3):
+    return all(abs(a - b) <= tol for a, b in zip(found, want))
+
+
+@pytest.mark.parametrize("bg,fg", [(230, 20), (20, 230), (140, 40)])
+def test_finds_the_text_in_either_polarity(bg, fg):
+    img = page(bg=bg, fg=fg)
+    assert close(text_box(img), (100, 50, 260, 80))
+
+
+def test_crop_keeps_text_and_a_margin_proportional_to_its_height():
+    img = page()
+    out = crop_to_text(img)
+    # band ≈ 30 px (+2 of blur each side): ≈ 4 px kept above and below, ≈ 8 px left and right
+    assert abs(out.shape[0] - (30 + 2 * 4)) <= 6 and abs(out.shape[1] - (160 + 2 * 8)) <= 8
+    assert (out < 128).any()
+
+
+def test_linear_gradient_background():
+    img = page(bg=200).astype(np.float32)
+    img += np.linspace(-60, 50, img.shape[1])[None, :]   # strong left-right gradient
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    img[50:80][page()[50:80] < 128] = 10
+    assert close(text_box(img), (100, 50, 260, 80))
+
+
+def test_pixel_noise_does_not_move_the_box():
+    rng = np.random.default_rng(0)
+    img = page().astype(np.float32) + rng.normal(0, 12, (120, 400))
+    assert close(text_box(np.clip(img, 0, 255).astype(np.uint8)), (100, 50, 260, 80), tol=4)
+
+
+def test_far_stray_mark_and_border_line_are_left_out():
+    img = page()
+    img[10:14, 370:374] = 20          # a speck far to the right, above the line
+    img[112:114, :] = 20              # a rule along the bottom edge
+    img[55:60, 385:390] = 20          # a mark on the text's rows, far to the right
+    assert close(text_box(img), (100, 50, 260, 80))
+
+
+def test_close_parts_of_a_line_are_kept():
+    img = page()
+    img[84:86, 100:260] = 20          # an underline just below the text belongs to the line
+    box = text_box(img)
+    assert box[3] >= 85
+
+
+def test_blank_and_tiny_images_are_returned_unchanged():
+    blank = np.full((40, 100), 200, np.uint8)
+    assert crop_to_text(blank) is blank
+    tiny = np.zeros((3, 3), np.uint8)
+    assert crop_to_text(tiny) is tiny
+
+
+def test_large_images_are_detected_on_a_reduced_copy():
+    img = page(h=960, w=3200, box=(800, 400, 2080, 640))
+    assert close(text_box(img), (800, 400, 2080, 640), tol=24)
+
+
+def test_preprocess_switch():
+    img = page(h=200, w=400, box=(150, 80, 250, 110))
+    off = preprocess(img, 32)
+    on = preprocess(img, 32, textline=True)
+    assert off.shape == (32, 64)
+    assert on.shape[0] == 32 and on.shape[1] > 1.3 * off.shape[1]   # the text now fills the height
