@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import DEFAULT_CRNN, DEFAULT_PRETRAINED_CNN, DIGITS, __version__
+from . import DEFAULT_PRETRAINED_CNN, DIGITS, __version__
 from .errors import DigitseqError
 
 EXIT_USER_ERROR = 2
@@ -28,13 +28,26 @@ def _positive(value: str) -> int:
 
 
 def _check_output(path: Path, force: bool) -> None:
-    if path.exists() and not force:
+    """Refuse to overwrite a regular file without --force (devices such as /dev/null are fine)."""
+    if path.is_dir():
+        raise DigitseqError(f"{path} is a folder, not a file")
+    if path.is_file() and not force:
         raise DigitseqError(f"{path} exists; pass --force to overwrite it")
 
 
 def _data_args(p: argparse.ArgumentParser, name: str = "data", help_: str = "") -> None:
     p.add_argument(name, help=help_ or "a folder with labels.csv, or a CSV file (filename,label|words|text)")
     p.add_argument("--images", help="folder the CSV's filenames are relative to (default: the CSV's folder)")
+
+
+def _model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", help="digits (the default), ascii, or a .pt / .onnx path")
+    p.add_argument("--backend", choices=["auto", "onnx", "torch"], default="auto",
+                   help="auto: the .onnx of a named model (onnxruntime, no torch), a path as what it is")
+    p.add_argument("--textline", action=argparse.BooleanOptionalAction, default=None,
+                   help="crop each image to its text line before resizing (default: as the model was trained)")
+    p.add_argument("--threads", type=_positive,
+                   help="image-reading threads (default: one per core, 2-8); onnxruntime gets a quarter as many")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,8 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--min-length", type=_positive)
     g.add_argument("--max-length", type=_positive)
     g.add_argument("--fonts", help="font folder (default: the project's font/)")
-    g.add_argument("--split", choices=["train", "test"], default="train", help="which font families to use")
-    g.add_argument("--style", choices=["clean", "augmented"], default="augmented")
+    g.add_argument("--split", choices=["train", "test", "wild"], default="train",
+                   help="which font families to use (wild: hard styles never trained on)")
+    g.add_argument("--style", choices=["clean", "classic", "augmented", "wild", "captcha"], default="augmented")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--alphabet", default=DIGITS)
     g.add_argument("--workers", type=_positive, help="processes (default: all cores)")
@@ -95,30 +109,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("recognize", help="read text from image files, folders or globs")
     r.add_argument("paths", nargs="+")
-    r.add_argument("--model", help=f"CRNN checkpoint (default: {DEFAULT_CRNN.relative_to(DEFAULT_CRNN.parents[2])})")
-    r.add_argument("--backend", choices=["torch", "onnx"], default="torch",
-                   help="onnx: run the exported .onnx with onnxruntime (pip install '.[onnx]')")
+    _model_args(r)
     r.add_argument("--batch-size", type=_positive, default=32,
                    help="images per forward pass (32: as fast as larger batches here, and keeps memory low)")
     r.add_argument("--beam-width", type=_positive, default=1, help="CTC prefix beam search width (1: greedy)")
     r.add_argument("--raw", action="store_true", help="also print the per-step CTC path")
-    r.add_argument("--format", choices=["text", "csv", "json"], default="text")
-    r.add_argument("--output", help="write results here instead of standard output")
-    r.add_argument("--force", action="store_true", help="overwrite --output if it exists")
+    r.add_argument("--format", choices=["text", "csv", "json", "jsonl"], default="text")
+    r.add_argument("--output", help="write results to this file ('-' or none: standard output)")
+    r.add_argument("--force", action="store_true", help="overwrite --output if it is an existing file")
+    r.add_argument("--progress", action="store_true", help="show a progress bar on standard error")
 
     e = sub.add_parser("evaluate", help="accuracy, CER and character P/R/F1 on a labelled folder")
     _data_args(e)
-    e.add_argument("--model", help="CRNN checkpoint (default: the shipped one)")
+    _model_args(e)
     e.add_argument("--json", help="also write the metrics to this JSON file")
     e.add_argument("--errors", type=int, default=0, metavar="N", help="show the N worst errors")
     e.add_argument("--beam-width", type=_positive, default=1)
     e.add_argument("--batch-size", type=_positive, default=128)
     e.add_argument("--force", action="store_true", help="overwrite --json if it exists")
 
-    x = sub.add_parser("export", help="export a CRNN to ONNX")
-    x.add_argument("--model", help="CRNN checkpoint (default: the shipped one)")
+    x = sub.add_parser("export", help="export a CRNN checkpoint to ONNX (needs torch and onnx)")
+    x.add_argument("--model", help="CRNN checkpoint (default: the shipped digit model's .pt)")
     x.add_argument("--onnx", required=True, help="output .onnx path")
     x.add_argument("--check", metavar="DATA_DIR", help="labelled folder to check parity with PyTorch on")
+    x.add_argument("--int8", action="store_true", help="also write an int8-quantised copy, NAME.int8.onnx")
     x.add_argument("--force", action="store_true")
     return parser
 
@@ -199,45 +213,71 @@ def cmd_train(a) -> int:
 
 
 def _open_output(path: str | None, force: bool):
-    if path is None:
+    """Standard output for None or '-', else the file (an existing regular file only with --force)."""
+    if path is None or path == "-":
         return sys.stdout
     p = Path(path)
     _check_output(p, force)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    return open(p, "w", newline="", encoding="utf-8")
+    if not p.parent.exists():
+        p.parent.mkdir(parents=True)
+    try:
+        return open(p, "w", newline="", encoding="utf-8")
+    except OSError as exc:
+        raise DigitseqError(f"{p}: cannot write ({exc.strerror})") from None
+
+
+class _RowWriter:
+    """Writes recognition results as they come: text (tab-separated), csv, json (one array) or jsonl."""
+
+    def __init__(self, out, fmt: str, raw: bool):
+        self.out, self.fmt, self.raw, self.n = out, fmt, raw, 0
+        if fmt == "csv":
+            self.csv = csv.writer(out, lineterminator="\n")
+            self.csv.writerow(["path", "text", "confidence"] + (["raw"] if raw else []))
+        elif fmt == "json":
+            out.write("[")
+
+    def write(self, path, pred) -> None:
+        conf = round(pred.confidence, 6)
+        if self.fmt == "csv":
+            self.csv.writerow([path, pred.text, conf] + ([pred.raw] if self.raw else []))
+        elif self.fmt in ("json", "jsonl"):
+            row = {"path": str(path), "text": pred.text, "confidence": conf, **({"raw": pred.raw} if self.raw else {})}
+            sep = ("," if self.n else "") + "\n" if self.fmt == "json" else ""
+            self.out.write(sep + json.dumps(row, ensure_ascii=False) + ("\n" if self.fmt == "jsonl" else ""))
+        else:
+            self.out.write(f"{path}\t{pred.text}\t{conf:.4f}" + (f"\t{pred.raw}" if self.raw else "") + "\n")
+        self.n += 1
+
+    def close(self) -> None:
+        if self.fmt == "json":
+            self.out.write("\n]\n" if self.n else "]\n")
+        self.out.flush()
 
 
 def cmd_recognize(a) -> int:
-    from .data import list_images
+    from .image import list_images
     from .recognize import Recognizer
 
     paths = list_images(a.paths)
-    rec = Recognizer.load(a.model, backend=a.backend)
+    rec = Recognizer.load(a.model, backend=a.backend, textline=a.textline, threads=a.threads)
     out = _open_output(a.output, a.force)
     t0 = time.perf_counter()
-    rows, failed = [], 0
-    for path, pred, err in rec.predict_files(paths, a.batch_size, a.beam_width, a.raw):
-        if pred is None:
-            failed += 1
-            print(f"digitseq: failed: {err}", file=sys.stderr)
-            continue
-        rows.append({"path": str(path), "text": pred.text, "confidence": round(pred.confidence, 6),
-                     **({"raw": pred.raw} if a.raw else {})})
+    writer, failed = _RowWriter(out, a.format, a.raw), 0
+    try:
+        for path, pred, err in rec.predict_files(paths, a.batch_size, a.beam_width, a.raw, progress=a.progress):
+            if pred is None:
+                failed += 1
+                print(f"digitseq: failed: {err}", file=sys.stderr)
+            else:
+                writer.write(path, pred)
+        writer.close()
+    finally:
+        if out is not sys.stdout:
+            out.close()
     elapsed = time.perf_counter() - t0
-    if a.format == "json":
-        json.dump(rows, out, indent=1, ensure_ascii=False)
-        out.write("\n")
-    elif a.format == "csv":
-        w = csv.DictWriter(out, fieldnames=["path", "text", "confidence"] + (["raw"] if a.raw else []))
-        w.writeheader()
-        w.writerows(rows)
-    else:
-        for row in rows:
-            out.write(f"{row['path']}\t{row['text']}\t{row['confidence']:.4f}" + (f"\t{row['raw']}" if a.raw else "") + "\n")
-    if out is not sys.stdout:
-        out.close()
-    n = len(rows) + failed
-    print(f"{n} images, {failed} failed, {elapsed:.2f}s, {len(rows) / max(elapsed, 1e-9):.0f} images/s", file=sys.stderr)
+    n = writer.n + failed
+    print(f"{n} images, {failed} failed, {elapsed:.2f}s, {writer.n / max(elapsed, 1e-9):.0f} images/s", file=sys.stderr)
     return EXIT_USER_ERROR if failed == n else 0
 
 
@@ -247,7 +287,7 @@ def cmd_evaluate(a) -> int:
     if a.json:
         _check_output(Path(a.json), a.force)
     report = evaluate_folder(a.data, a.model, images=a.images, beam_width=a.beam_width, batch_size=a.batch_size,
-                             errors=a.errors)
+                             errors=a.errors, backend=a.backend, textline=a.textline, threads=a.threads)
     print(format_report(report))
     if a.json:
         Path(a.json).parent.mkdir(parents=True, exist_ok=True)
@@ -259,7 +299,9 @@ def cmd_export(a) -> int:
     from .export import export_onnx
 
     _check_output(Path(a.onnx), a.force)
-    report = export_onnx(a.model, a.onnx, check=a.check)
+    if a.int8:
+        _check_output(Path(a.onnx).with_suffix(".int8.onnx"), a.force)
+    report = export_onnx(a.model, a.onnx, check=a.check, quantize=a.int8)
     print(json.dumps(report, indent=1))
     return 0
 

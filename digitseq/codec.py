@@ -1,6 +1,7 @@
 """The alphabet as data: encode labels for CTC, decode network output greedily or by beam search.
 
-Class 0 is the CTC blank; character ``alphabet[i]`` is class ``i + 1``.
+Class 0 is the CTC blank; character ``alphabet[i]`` is class ``i + 1``. Decoding is numpy only
+(torch tensors are accepted where torch is installed).
 """
 
 from __future__ import annotations
@@ -15,6 +16,13 @@ from .errors import DataError
 # Symbols for the blank in raw CTC paths; the first one absent from the alphabet is used.
 BLANK_SYMBOLS = ("·", "␣", "∅", "□", "_", "~", "|")
 PRINTABLE_ASCII = "".join(chr(c) for c in range(0x21, 0x7F))
+
+
+def log_softmax(scores, axis: int = -1) -> np.ndarray:
+    """Log-probabilities from unnormalised scores (numpy, float32 in, float32 out)."""
+    scores = np.asarray(scores)
+    shifted = scores - scores.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,7 @@ class Codec:
         self.alphabet = alphabet
         self.index = {c: i + 1 for i, c in enumerate(alphabet)}
         self.blank_symbol = next((s for s in BLANK_SYMBOLS if s not in self.index), "\u2400")
+        self._symbols = np.array([self.blank_symbol, *alphabet], dtype=object)   # class -> character
 
     @classmethod
     def from_labels(cls, labels) -> Codec:
@@ -130,6 +139,34 @@ class Codec:
         raw = self.raw(log_probs.argmax(axis=1)) if with_raw else None
         return Prediction(text, float(np.exp(np.logaddexp(pb, pnb))), raw)
 
+    def decode_scores(self, scores: np.ndarray, lengths=None, beam_width: int = 1,
+                      with_raw: bool = False) -> list[Prediction]:
+        """Decode a batch of unnormalised scores (B×T×C logits, numpy), as :meth:`decode` does log-probabilities.
+
+        Greedy decoding needs only each step's best log-probability, max − logsumexp, not the whole softmax.
+        """
+        scores = np.asarray(scores)
+        if beam_width > 1:
+            return self.decode(log_softmax(scores), lengths, beam_width, with_raw)
+        top = scores.max(axis=2, keepdims=True)
+        best = -np.log(np.exp(scores - top).sum(axis=2))           # log-softmax at the argmax
+        return self._greedy_batch(scores.argmax(axis=2), best, lengths, with_raw)
+
+    def _greedy_batch(self, paths: np.ndarray, best: np.ndarray, lengths, with_raw: bool) -> list[Prediction]:
+        if lengths is None:
+            lengths = [paths.shape[1]] * paths.shape[0]
+        lengths = [int(n) for n in (lengths.tolist() if hasattr(lengths, "tolist") else lengths)]
+        best = best.astype(np.float64)
+        keep = paths != self.blank
+        keep[:, 1:] &= paths[:, 1:] != paths[:, :-1]
+        out = []
+        for i, n in enumerate(lengths):
+            p = paths[i, :n]
+            text = "".join(self._symbols[p[keep[i, :n]]])
+            out.append(Prediction(text, float(np.exp(best[i, :n].sum())) if n else 0.0,
+                                  "".join(self._symbols[p]) if with_raw else None))
+        return out
+
     def decode(self, log_probs, lengths=None, beam_width: int = 1, with_raw: bool = False) -> list[Prediction]:
         """Decode a batch: ``log_probs`` B×T×C (tensor or array), ``lengths`` the valid steps of each."""
         lp = log_probs.detach().cpu().numpy() if hasattr(log_probs, "detach") else np.asarray(log_probs)
@@ -138,10 +175,5 @@ class Codec:
         lengths = [int(n) for n in (lengths.tolist() if hasattr(lengths, "tolist") else lengths)]
         if beam_width <= 1:  # vectorised greedy path
             paths = lp.argmax(axis=2)
-            best = lp.max(axis=2)
-            out = []
-            for i, n in enumerate(lengths):
-                conf = float(np.exp(best[i, :n].astype(np.float64).sum())) if n else 0.0
-                out.append(Prediction(self.collapse(paths[i, :n]), conf, self.raw(paths[i, :n]) if with_raw else None))
-            return out
+            return self._greedy_batch(paths, np.take_along_axis(lp, paths[..., None], axis=2)[..., 0], lengths, with_raw)
         return [self.beam_search(lp[i, :n], beam_width, with_raw) for i, n in enumerate(lengths)]

@@ -1,40 +1,61 @@
-"""Evaluate a CRNN checkpoint on a labelled folder: metrics, per-length accuracy, worst errors."""
+"""Evaluate a model on a labelled folder: metrics, per-length accuracy, worst errors. Torch-free with ONNX."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from .data import read_labels
+from .errors import DataError
+from .image import read_labels
 from .metrics import evaluate, worst_errors
 from .recognize import Recognizer
 
 
 def evaluate_folder(data: str | Path, model: str | Path | Recognizer | None = None, images: str | Path | None = None,
-                    beam_width: int = 1, batch_size: int = 128, errors: int = 0, progress: bool = False) -> dict:
-    """Read every image of ``data`` with ``model``; return the metrics of :mod:`digitseq.metrics` plus
-    ``errors`` (the worst ``errors`` mistakes), ``model`` and ``data``, and the time taken."""
-    rec = model if isinstance(model, Recognizer) else Recognizer.load(model)
+                    beam_width: int = 1, batch_size: int = 128, errors: int = 0, progress: bool = False,
+                    backend: str = "auto", textline: bool | None = None, threads: int | None = None) -> dict:
+    """Read every image of ``data`` with ``model`` (a Recognizer, a model name or a path; default the
+    shipped digit model); return what :func:`digitseq.metrics.evaluate` returns plus ``errors`` (the
+    worst ``errors`` mistakes), ``model``, ``data``, ``backend``, ``textline`` and the time taken."""
+    rec = model if isinstance(model, Recognizer) else Recognizer.load(model, backend=backend, textline=textline,
+                                                                       threads=threads)
     ls = read_labels(data, images, alphabet=rec.alphabet)
     t0 = time.perf_counter()
-    preds = rec.predict(list(ls.paths), batch_size=batch_size, beam_width=beam_width)
+    preds = []
+    for _, pred, err in rec.predict_files(ls.paths, batch_size=batch_size, beam_width=beam_width, progress=progress):
+        if err is not None:
+            raise DataError(err)
+        preds.append(pred)
     seconds = time.perf_counter() - t0
     texts = [p.text for p in preds]
     report = evaluate(ls.labels, texts)
     report["errors"] = [{**e, "path": str(ls.paths[e["index"]])}
                         for e in worst_errors(ls.labels, texts, [p.confidence for p in preds], errors)]
-    report.update(data=str(data), model=rec.checkpoint.get("path", "?"), beam_width=beam_width,
-                  seconds=round(seconds, 2))
+    report.update(data=str(data), model=rec.checkpoint.get("path", "?"), backend=rec.backend,
+                  textline=rec.textline, beam_width=beam_width, seconds=round(seconds, 2))
     return report
 
 
 def format_report(report: dict) -> str:
     lines = [f"{report['data']}: {report['n']} images, model {report['model']}"]
     for key in ("sequence_accuracy", "char_accuracy", "cer", "char_precision", "char_recall", "char_f1"):
-        lines.append(f"  {key:<18} {report[key]:.4f}")
-    by_len = report["by_length"]
+        if key in report:
+            lines.append(f"  {key:<18} {report[key]:.4f}")
+    by_len = report.get("by_length", {})
     if len(by_len) > 1:
         lines.append("  by length: " + "  ".join(f"{k}:{v['sequence_accuracy']:.3f}(n={v['n']})" for k, v in by_len.items()))
+    errs = sorted(report.get("confusions", []) + report.get("deletions", []) + report.get("insertions", []),
+                  key=lambda r: (-r["count"], r["truth"], r["pred"]))[:10]
+    if errs:
+        ops = report.get("edit_ops", {})
+        lines.append(f"  character errors: {ops.get('substitutions', 0)} substituted, {ops.get('deletions', 0)} dropped, "
+                     f"{ops.get('insertions', 0)} inserted; most frequent (truth -> prediction, '' = none):")
+        for k in range(0, len(errs), 5):
+            lines.append("    " + "  ".join(f"{r['truth']!r}->{r['pred']!r}:{r['count']}" for r in errs[k:k + 5]))
+    if len(report.get("by_class", {})) > 1:   # one class alone repeats the overall numbers
+        lines.append(f"  {'by class':<14}{'support':>9}{'recall':>9}{'precision':>11}{'f1':>8}")
+        for name, c in report["by_class"].items():
+            lines.append(f"    {name:<12}{c['support']:>9}{c['recall']:>9.4f}{c['precision']:>11.4f}{c['f1']:>8.4f}")
     if report.get("errors"):
         lines.append("  worst errors (truth -> prediction, edit distance, confidence):")
         for e in report["errors"]:

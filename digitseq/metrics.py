@@ -7,70 +7,192 @@ Definitions (sums run over the whole set, so long labels weigh more than short o
   edit distance being Levenshtein's (insertions, deletions, substitutions, each costing 1).
 - ``char_accuracy``: max(0, 1 − cer).
 - ``char_precision`` / ``char_recall`` / ``char_f1``: from an alignment of minimum edit distance
-  (among those, the one with the most matches): matches = aligned equal characters;
+  (among those, the one with the most matches; see :func:`alignment`): matches = aligned equal characters;
   precision = Σ matches / Σ len(prediction), recall = Σ matches / Σ len(truth).
 - ``by_length``: for each truth length, the count and the sequence accuracy.
+
+From the same alignment, character by character (the label is the truth: no two characters are ever
+merged, ``l`` read as ``1`` is an error even where the two look alike):
+
+- ``confusions``: the most frequent substitutions, ``{"truth": "l", "pred": "1", "count": 7}``, most
+  frequent first (ties: by truth, then prediction character).
+- ``deletions``: truth characters the prediction dropped, ``{"truth": "l", "pred": "", "count": 3}``;
+  ``insertions``: predicted characters with no truth character, ``{"truth": "", "pred": "l", "count": 2}``.
+  The empty string marks the missing side; both lists are ordered like ``confusions``.
+- ``edit_ops``: the totals ``{"substitutions": S, "deletions": D, "insertions": I}`` (S + D + I = Σ edit
+  distance).
+- ``per_char``: for every character found in the labels or the predictions, ``support`` (times in the
+  labels), ``predicted`` (times in the predictions), ``precision`` = matches / predicted,
+  ``recall`` = matches / support and ``f1``; a ratio whose denominator is 0 is 0.0.
+- ``by_class``: the same numbers summed over the classes ``digits`` (0-9), ``upper`` (A-Z), ``lower``
+  (a-z), ``punctuation`` (the 32 ASCII punctuation characters) and ``other`` (anything else, a space for
+  one); only classes that occur in the labels or the predictions are listed. A class's recall is the
+  share of its truth characters read right.
+
+The lists hold at most ``top_confusions`` rows each (default 20); ``edit_ops`` counts all of them.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import string
+from collections import Counter, defaultdict
 from collections.abc import Sequence
+
+CLASSES = {"digits": set(string.digits), "upper": set(string.ascii_uppercase),
+           "lower": set(string.ascii_lowercase), "punctuation": set(string.punctuation)}
+CLASS_NAMES = (*CLASSES, "other")
+
+
+def char_class(ch: str) -> str:
+    """``digits``, ``upper``, ``lower``, ``punctuation`` or ``other``."""
+    for name, chars in CLASSES.items():
+        if ch in chars:
+            return name
+    return "other"
+
+
+def _table(truth: str, pred: str) -> list[list[int]]:
+    """Full edit-distance table; each cell is distance * big - matches, so that min() prefers the least
+    distance and, among equal distances, the most matches."""
+    n, m = len(truth), len(pred)
+    big = n + m + 1
+    rows = [[j * big for j in range(m + 1)]]
+    for i in range(1, n + 1):
+        prev = rows[-1]
+        cur = [i * big] + [0] * m
+        ti = truth[i - 1]
+        for j in range(1, m + 1):
+            diag = prev[j - 1] - 1 if ti == pred[j - 1] else prev[j - 1] + big
+            up = prev[j] + big
+            left = cur[j - 1] + big
+            cur[j] = min(diag, up, left)
+        rows.append(cur)
+    return rows
+
+
+def _split(cell: int, big: int) -> tuple[int, int]:
+    negd, matches = divmod(-cell, big)  # -cell = matches - d*big with 0 <= matches < big
+    return -negd, matches
+
+
+def _trim(truth: str, pred: str) -> tuple[int, int]:
+    """Lengths of the common prefix and (of what is left) the common suffix. Matching them first keeps
+    the alignment optimal (an exchange argument: any optimal alignment can be rearranged to match them
+    without more edits or fewer matches) and leaves the table only the differing middle."""
+    k, lim = 0, min(len(truth), len(pred))
+    while k < lim and truth[k] == pred[k]:
+        k += 1
+    e = 0
+    while e < lim - k and truth[-1 - e] == pred[-1 - e]:
+        e += 1
+    return k, e
 
 
 def align(truth: str, pred: str) -> tuple[int, int]:
     """(edit distance, matches) of a minimum-distance alignment with the most matching characters."""
-    n, m = len(truth), len(pred)
-    # Each cell holds (distance, -matches); tuples compare lexicographically.
-    prev = [(j, 0) for j in range(m + 1)]
-    for i in range(1, n + 1):
-        cur = [(i, 0)] + [(0, 0)] * m
-        ti = truth[i - 1]
-        for j in range(1, m + 1):
-            d, negm = prev[j - 1]
-            diag = (d, negm - 1) if ti == pred[j - 1] else (d + 1, negm)
-            up = (prev[j][0] + 1, prev[j][1])
-            left = (cur[j - 1][0] + 1, cur[j - 1][1])
-            cur[j] = min(diag, up, left)
-        prev = cur
-    d, negm = prev[m]
-    return d, -negm
+    k, e = _trim(truth, pred)
+    t, p = truth[k:len(truth) - e], pred[k:len(pred) - e]
+    d, m = _split(_table(t, p)[-1][-1], len(t) + len(p) + 1)
+    return d, m + k + e
+
+
+def alignment(truth: str, pred: str) -> list[tuple[str, str]]:
+    """The alignment :func:`align` scores, as (truth char, predicted char) pairs in order: equal chars
+    are matches, unequal ones substitutions, ``(c, "")`` a deletion and ``("", c)`` an insertion.
+    The common prefix and suffix are matched; in between, among alignments of equal distance and
+    matches, the backtrace prefers a match or substitution, then a deletion, then an insertion."""
+    k, e = _trim(truth, pred)
+    t, p = truth[k:len(truth) - e], pred[k:len(pred) - e]
+    rows = _table(t, p)
+    big = len(t) + len(p) + 1
+    i, j = len(t), len(p)
+    middle = []
+    while i or j:
+        cell = rows[i][j]
+        if i and j and cell == rows[i - 1][j - 1] + (-1 if t[i - 1] == p[j - 1] else big):
+            i, j = i - 1, j - 1
+            middle.append((t[i], p[j]))
+        elif i and cell == rows[i - 1][j] + big:
+            i -= 1
+            middle.append((t[i], ""))
+        else:
+            j -= 1
+            middle.append(("", p[j]))
+    middle.reverse()
+    return [(c, c) for c in truth[:k]] + middle + [(c, c) for c in truth[len(truth) - e:]]
 
 
 def edit_distance(truth: str, pred: str) -> int:
     return align(truth, pred)[0]
 
 
-def evaluate(truths: Sequence[str], preds: Sequence[str]) -> dict:
+def _prf(matches: int, support: int, predicted: int) -> dict:
+    precision = matches / predicted if predicted else 0.0
+    recall = matches / support if support else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"support": support, "predicted": predicted, "precision": precision, "recall": recall, "f1": f1}
+
+
+def _top(counter: Counter, k: int) -> list[dict]:
+    rows = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+    return [{"truth": t, "pred": p, "count": c} for (t, p), c in rows]
+
+
+def evaluate(truths: Sequence[str], preds: Sequence[str], top_confusions: int = 20) -> dict:
     """All metrics of the module docstring, as a plain dict (JSON-ready)."""
     if len(truths) != len(preds):
         raise ValueError(f"{len(truths)} labels but {len(preds)} predictions")
     n = len(truths)
-    correct = dist = matches = truth_chars = pred_chars = 0
+    correct = dist = 0
     lengths: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    hits: Counter = Counter()          # per character: aligned matches
+    errors: Counter = Counter()        # (truth char, predicted char) of every non-matching aligned pair
+    support = Counter("".join(truths))
+    predicted = Counter("".join(preds))
     for t, p in zip(truths, preds):
         ok = t == p
-        d, m = (0, len(t)) if ok else align(t, p)
         correct += ok
-        dist += d
-        matches += m
-        truth_chars += len(t)
-        pred_chars += len(p)
         lengths[len(t)][0] += 1
         lengths[len(t)][1] += ok
+        if ok:                          # an exact match aligns every character with itself
+            hits.update(t)
+            continue
+        for a, b in alignment(t, p):
+            if a == b:
+                hits[a] += 1
+            else:
+                errors[a, b] += 1
+                dist += 1
+    matches = sum(hits.values())
+    truth_chars, pred_chars = sum(support.values()), sum(predicted.values())
+    overall = _prf(matches, truth_chars, pred_chars)
     cer = dist / truth_chars if truth_chars else 0.0
-    precision = matches / pred_chars if pred_chars else 0.0
-    recall = matches / truth_chars if truth_chars else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    subs = Counter({k: c for k, c in errors.items() if k[0] and k[1]})
+    dels = Counter({k: c for k, c in errors.items() if not k[1]})
+    ins = Counter({k: c for k, c in errors.items() if not k[0]})
+    per_char = {c: _prf(hits[c], support[c], predicted[c]) for c in sorted(support | predicted)}
+    by_class = {}
+    for name in CLASS_NAMES:
+        chars = [c for c in per_char if char_class(c) == name]
+        if chars:
+            by_class[name] = _prf(sum(hits[c] for c in chars), sum(support[c] for c in chars),
+                                  sum(predicted[c] for c in chars))
     return {
         "n": n,
         "sequence_accuracy": correct / n if n else 0.0,
         "char_accuracy": max(0.0, 1.0 - cer),
         "cer": cer,
-        "char_precision": precision,
-        "char_recall": recall,
-        "char_f1": f1,
+        "char_precision": overall["precision"],
+        "char_recall": overall["recall"],
+        "char_f1": overall["f1"],
         "by_length": {str(k): {"n": v[0], "sequence_accuracy": v[1] / v[0]} for k, v in sorted(lengths.items())},
+        "confusions": _top(subs, top_confusions),
+        "deletions": _top(dels, top_confusions),
+        "insertions": _top(ins, top_confusions),
+        "edit_ops": {"substitutions": sum(subs.values()), "deletions": sum(dels.values()),
+                     "insertions": sum(ins.values())},
+        "per_char": per_char,
+        "by_class": by_class,
     }
 
 

@@ -1,120 +1,276 @@
-"""Recognise text in images with a trained checkpoint: ``Recognizer.load(path).predict(images)``.
+"""Recognise text in images: ``Recognizer.load(model).predict(images)``.
 
     >>> from digitseq import Recognizer
-    >>> rec = Recognizer.load()                      # the shipped Model/CRNN weights
+    >>> rec = Recognizer.load()                      # the shipped digit model; Recognizer.load("ascii"), or a path
     >>> rec.predict("img/test_five_digits/000000.png")
     Prediction(text='00427', confidence=0.998, raw=None)
     >>> [p.text for p in rec.predict(list_of_paths_or_PIL_images_or_arrays)]
+
+Models are named (``digits``, ``ascii``: the weights shipped in ``digitseq/weights/``) or given by
+path (a ``.pt`` checkpoint or an exported ``.onnx``). Backends: ``onnx`` runs the ``.onnx`` with
+onnxruntime and imports no torch; ``torch`` runs a ``.pt`` checkpoint; ``auto`` (the default) takes
+the ``.onnx`` of a named model when onnxruntime is installed, and a path as what it is.
+
+Many files (:meth:`Recognizer.predict_files`) go through a pipeline: reader threads decode and
+preprocess images ahead (PIL releases the GIL) while network threads run width-sorted batches of a
+bounded window (onnxruntime releases it too); results come back in input order, memory stays flat.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import importlib.util
+import os
+from collections import deque
+from collections.abc import Iterator, Sequence
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 
-from . import DEFAULT_CRNN
+from . import WEIGHTS_DIR
 from .codec import Codec, Prediction
-from .data import load, pad_batch, preprocess
 from .errors import CheckpointError, DataError
-from .models import load_checkpoint, model_from_checkpoint
+from .image import NORMALISATION, default_workers, iter_loaded, load, pad_array, preprocess
+
+MODEL_NAMES = ("digits", "ascii")
+DEFAULT_MODEL = "digits"
+BACKENDS = ("auto", "onnx", "torch")
 
 
-@torch.inference_mode()
-def predict_arrays(model: torch.nn.Module, codec: Codec, arrays: Sequence[np.ndarray], batch_size: int = 128,
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def resolve_model(model: str | Path | None = None, backend: str = "auto") -> tuple[Path, str]:
+    """(weights file, backend) for a model name or path; a one-line :class:`CheckpointError` when impossible."""
+    if backend not in BACKENDS:
+        raise DataError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    model = DEFAULT_MODEL if model is None else model
+    if isinstance(model, str) and model in MODEL_NAMES and not Path(model).exists():
+        onnx_path, pt_path = WEIGHTS_DIR / f"{model}.onnx", WEIGHTS_DIR / f"{model}.pt"
+        if not onnx_path.is_file() and not pt_path.is_file():
+            raise CheckpointError(f"model {model!r} is not shipped with this copy of digitseq (no {onnx_path.name} or "
+                                  f"{pt_path.name} in {WEIGHTS_DIR}); pass a .pt or .onnx path with --model")
+        if backend == "auto":
+            use_onnx = onnx_path.is_file() and (_installed("onnxruntime") or not pt_path.is_file())
+            backend = "onnx" if use_onnx else "torch"
+        path = onnx_path if backend == "onnx" else pt_path
+        if not path.is_file():
+            raise CheckpointError(f"model {model!r} has no {path.name} shipped; try --backend "
+                                  f"{'torch' if backend == 'onnx' else 'onnx'}")
+        return path, backend
+    path = Path(model)
+    if backend == "auto":
+        if path.suffix == ".onnx":
+            backend = "onnx"
+        elif not _installed("torch") and path.with_suffix(".onnx").is_file():
+            backend = "onnx"   # a .pt without torch: its ONNX export beside it will do
+        else:
+            backend = "torch"
+    if backend == "onnx" and path.suffix == ".pt":
+        path = path.with_suffix(".onnx")
+    if backend == "torch" and path.suffix == ".onnx":
+        raise CheckpointError(f"{path}: an ONNX model runs with --backend onnx (or auto), not torch")
+    if not path.exists():
+        hint = "" if path.suffix else f" (shipped model names: {', '.join(MODEL_NAMES)})"
+        raise CheckpointError(f"{path}: model not found{hint}")
+    return path, backend
+
+
+class TorchModel:
+    """A torch CRNN behind the runtime interface: ``run`` (numpy batch → numpy scores) and ``output_lengths``."""
+
+    backend = "torch"
+
+    def __init__(self, net, device="cpu"):
+        self.net = net
+        self.device = device
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            return self.net(torch.from_numpy(x).to(self.device)).float().cpu().numpy()
+
+    def output_lengths(self, widths) -> np.ndarray:
+        import torch
+
+        return self.net.output_lengths(torch.as_tensor(np.asarray(widths))).numpy()
+
+
+def _runner(model, device="cpu"):
+    return model if hasattr(model, "run") else TorchModel(model, device)
+
+
+def predict_batch(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisation: dict = NORMALISATION,
+                  beam_width: int = 1, raw: bool = False) -> list[Prediction]:
+    """One forward pass over preprocessed arrays (same height), decoded."""
+    x, widths = pad_array(arrays, normalisation)
+    return codec.decode_scores(runner.run(x), runner.output_lengths(widths), beam_width, raw)
+
+
+def predict_arrays(model, codec: Codec, arrays: Sequence[np.ndarray], batch_size: int = 128,
                    normalisation: dict | None = None, beam_width: int = 1, raw: bool = False,
-                   device: str | torch.device = "cpu") -> list[Prediction]:
-    """Predict preprocessed grey arrays, batching images of similar width; results in input order."""
-    from .data import NORMALISATION
+                   device="cpu") -> list[Prediction]:
+    """Predict preprocessed grey arrays, batching images of similar width; results in input order.
 
+    ``model`` is a torch CRNN (put in eval mode for the call) or a runtime model such as
+    :class:`digitseq.runtime.OnnxModel`.
+    """
     normalisation = normalisation or NORMALISATION
-    was_training = model.training
-    model.eval()
-    order = np.argsort([a.shape[1] for a in arrays], kind="stable")
-    out: list[Prediction | None] = [None] * len(arrays)
-    for s in range(0, len(order), batch_size):
-        idx = order[s:s + batch_size]
-        x, widths = pad_batch([arrays[i] for i in idx], normalisation)
-        log_probs = model(x.to(device)).log_softmax(-1).float()
-        preds = codec.decode(log_probs, model.output_lengths(widths), beam_width, raw)
-        for i, p in zip(idx, preds):
-            out[i] = p
-    model.train(was_training)
+    runner = _runner(model, device)
+    was_training = getattr(model, "training", False)
+    if was_training:
+        model.eval()
+    try:
+        order = np.argsort([a.shape[1] for a in arrays], kind="stable")
+        out: list[Prediction | None] = [None] * len(arrays)
+        for s in range(0, len(order), batch_size):
+            idx = order[s:s + batch_size]
+            for i, p in zip(idx, predict_batch(runner, codec, [arrays[i] for i in idx], normalisation, beam_width, raw)):
+                out[i] = p
+    finally:
+        if was_training:
+            model.train(True)
     return out  # type: ignore[return-value]
 
 
 class Recognizer:
     """A loaded CRNN with its alphabet and preprocessing, ready to read images."""
 
-    def __init__(self, model: torch.nn.Module, alphabet: str, input_height: int, normalisation: dict,
-                 device: str = "cpu", checkpoint: dict | None = None):
-        self.model = model.to(device).eval()
+    def __init__(self, model, alphabet: str, input_height: int, normalisation: dict, device: str = "cpu",
+                 checkpoint: dict | None = None, textline: bool | None = None, workers: int | None = None):
+        if hasattr(model, "to") and not hasattr(model, "run"):   # a torch module
+            model = model.to(device).eval()
+        self.model = model
+        self.runner = _runner(model, device)
         self.codec = Codec(alphabet)
         self.input_height = input_height
         self.normalisation = normalisation
         self.device = device
         self.checkpoint = checkpoint or {}
+        if textline is None:   # as the model was trained
+            textline = (self.checkpoint.get("preprocess") or {}).get("textline", False)
+        self.textline = bool(textline)
+        self.workers = workers
 
     @classmethod
-    def load(cls, path: str | Path | None = None, device: str = "cpu", backend: str = "torch") -> Recognizer:
-        """Load a CRNN checkpoint (default: the shipped ``Model/CRNN/crnn.pt``).
+    def load(cls, model: str | Path | None = None, device: str = "cpu", backend: str = "auto",
+             textline: bool | None = None, threads: int | None = None) -> Recognizer:
+        """Load a model by name (``"digits"``, the default, or ``"ascii"``) or by path (``.pt`` or ``.onnx``).
 
-        ``backend="onnx"`` runs an exported ``.onnx`` file with onnxruntime instead (default: the
-        shipped ``Model/CRNN/crnn.onnx``; a ``.pt`` path is taken to mean the ``.onnx`` beside it).
+        ``textline`` overrides the model's own preprocessing setting (None: the model's).
+        ``threads``: image-reading threads for :meth:`predict_files` (default one per core, 2 to 8);
+        onnxruntime gets a quarter as many intra-op threads (at least one: on 2 cores the network has one
+        core and the decoding the other).
         """
+        path, backend = resolve_model(model, backend)
         if backend == "onnx":
-            from .export import OnnxModel
+            from .runtime import OnnxModel
 
-            onnx_path = Path(path if path is not None else DEFAULT_CRNN)
-            onnx_path = onnx_path.with_suffix(".onnx") if onnx_path.suffix == ".pt" else onnx_path
-            model = OnnxModel(onnx_path)
-            return cls(model, model.alphabet, model.input_height, model.normalisation, "cpu",
-                       {"path": model.path, "backend": "onnx"})
-        if backend != "torch":
-            raise DataError(f"backend must be 'torch' or 'onnx', got {backend!r}")
-        ckpt = load_checkpoint(path if path is not None else DEFAULT_CRNN)
+            net = OnnxModel(path, threads=max(1, (threads or os.cpu_count() or 1) // 4))
+            use_textline = bool(net.preprocess.get("textline", False)) if textline is None else textline
+            return cls(net, net.alphabet, net.input_height, net.normalisation, "cpu",
+                       {"path": net.path, "backend": "onnx", "preprocess": {"textline": use_textline}},
+                       textline=use_textline, workers=threads)
+        if not _installed("torch"):
+            raise CheckpointError(f"{path}: a PyTorch checkpoint needs torch (pip install 'digitseq[train]'); "
+                                  "or use an exported .onnx model")
+        from .models import load_checkpoint, model_from_checkpoint
+
+        ckpt = load_checkpoint(path)
         if ckpt["kind"] != "crnn":
             raise CheckpointError(f"{ckpt['path']}: a {ckpt['kind']} checkpoint, not a CRNN")
-        meta = {k: v for k, v in ckpt.items() if k not in ("state_dict", "optimizer", "scheduler")}
+        meta = {k: v for k, v in ckpt.items() if k not in ("state_dict", "optimizer", "scheduler", "history", "steps")}
+        use_textline = bool((ckpt.get("preprocess") or {}).get("textline", False)) if textline is None else textline
+        meta["backend"] = "torch"
         return cls(model_from_checkpoint(ckpt), ckpt["alphabet"], ckpt["input_height"], ckpt["normalisation"],
-                   device, meta)
+                   device, meta, textline=use_textline, workers=threads)
 
     @property
     def alphabet(self) -> str:
         return self.codec.alphabet
 
+    @property
+    def backend(self) -> str:
+        return self.runner.backend
+
     def prepare(self, image) -> np.ndarray:
         """A path, PIL image or numpy array → the model's grey input array."""
         if isinstance(image, (str, Path)):
-            return load(image, self.input_height)
+            return load(image, self.input_height, self.textline)
         if isinstance(image, (Image.Image, np.ndarray)):
-            return preprocess(image, self.input_height)
+            return preprocess(image, self.input_height, textline=self.textline)
         raise DataError(f"cannot read an image from a {type(image).__name__}")
 
     def predict(self, images, batch_size: int = 128, beam_width: int = 1, raw: bool = False):
         """Read one image (→ one Prediction) or a list of them (→ a list, same order)."""
-        single = isinstance(images, (str, Path, Image.Image)) or (isinstance(images, np.ndarray) and images.ndim <= 3
-                                                                   and not (images.ndim == 3 and images.shape[-1] not in (1, 3, 4)))
-        items = [images] if single else list(images)
-        arrays = [self.prepare(im) for im in items]
-        preds = predict_arrays(self.model, self.codec, arrays, batch_size, self.normalisation, beam_width, raw,
-                               self.device)
-        return preds[0] if single else preds
+        single = isinstance(images, (str, Path, Image.Image)) or (
+            isinstance(images, np.ndarray) and images.ndim <= 3
+            and not (images.ndim == 3 and images.shape[-1] not in (1, 3, 4)))
+        if single:
+            return predict_batch(self.runner, self.codec, [self.prepare(images)], self.normalisation, beam_width, raw)[0]
+        arrays = [self.prepare(im) for im in images]
+        return predict_arrays(self.runner, self.codec, arrays, batch_size, self.normalisation, beam_width, raw)
 
-    def predict_files(self, paths: Sequence[str | Path], batch_size: int = 128, beam_width: int = 1,
-                      raw: bool = False, progress: bool = False):
-        """Read many files, going on past unreadable ones. Yields (path, Prediction | None, error | None)."""
-        from .data import load_many
+    def predict_files(self, paths: Sequence[str | Path], batch_size: int = 32, beam_width: int = 1,
+                      raw: bool = False, progress: bool = False, window: int = 512
+                      ) -> Iterator[tuple[Path | str, Prediction | None, str | None]]:
+        """Read many files, going on past unreadable ones. Yields (path, Prediction | None, error | None) in order.
 
-        for s in range(0, len(paths), 4096):  # bounded memory on huge folders
-            chunk = list(paths[s:s + 4096])
-            arrays, errors = load_many(chunk, self.input_height, on_error="skip", progress=progress)
-            ok = [i for i, a in enumerate(arrays) if a is not None]
-            preds = predict_arrays(self.model, self.codec, [arrays[i] for i in ok], batch_size, self.normalisation,
-                                   beam_width, raw, self.device)
-            by_index = dict(zip(ok, preds))
-            for i, p in enumerate(chunk):
-                yield p, by_index.get(i), errors[i]
+        Reader threads decode images ahead; each ``window`` of them is sorted by width into batches of
+        ``batch_size`` that network threads run (onnxruntime sessions take concurrent runs), while the
+        readers go on with the next window. Whichever work is waiting gets the cores, so they stay busy
+        to the last image, and memory stays bounded (two windows in flight, ``2 × window`` read ahead).
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        paths = list(paths)
+        window = max(window, batch_size)
+        items = iter_loaded(paths, self.input_height, self.textline, self.workers or default_workers(),
+                            ahead=2 * window)
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(paths), desc="recognize", unit="img")
+        in_flight: deque = deque()   # (first index, loaded window, [(indices, future of predictions)])
+        net = ThreadPoolExecutor(self.network_threads(), thread_name_prefix="digitseq-net")
+
+        def finish(start, loaded, jobs):
+            by_index = {}
+            for idx, future in jobs:
+                by_index.update(zip(idx, future.result()))
+            for i, (_, err) in enumerate(loaded):
+                yield paths[start + i], by_index.get(i), err
+            if bar is not None:
+                bar.update(len(loaded))
+
+        try:
+            for start in range(0, len(paths), window):
+                loaded = list(islice(items, window))
+                ok = [i for i, (arr, _) in enumerate(loaded) if arr is not None]
+                ok.sort(key=lambda i: loaded[i][0].shape[1])
+                jobs = []
+                for s in range(0, len(ok), batch_size):
+                    idx = ok[s:s + batch_size]
+                    jobs.append((idx, net.submit(predict_batch, self.runner, self.codec, [loaded[i][0] for i in idx],
+                                                 self.normalisation, beam_width, raw)))
+                in_flight.append((start, loaded, jobs))
+                if len(in_flight) > 1:
+                    yield from finish(*in_flight.popleft())
+            while in_flight:
+                yield from finish(*in_flight.popleft())
+        finally:
+            for _, _, jobs in in_flight:
+                for _, future in jobs:
+                    future.cancel()
+            net.shutdown(wait=True)
+            items.close()
+            if bar is not None:
+                bar.close()
+
+    def network_threads(self) -> int:
+        """Threads that run batches at once: two for onnxruntime (one core each), one for torch (it has its own)."""
+        return 2 if self.backend == "onnx" and (os.cpu_count() or 1) >= 2 else 1

@@ -62,6 +62,8 @@ class TrainConfig:
     clip: float = 5.0                 # gradient-norm clipping (0: off)
     blank_bias: float | None = None   # CRNN: initial output bias of the CTC blank (None: PyTorch's default)
     augment: bool = True              # on-the-fly augmentation of training images
+    textline: bool = True             # images were cropped to their text line (digitseq.textline); the
+                                      # checkpoint records it so recognition preprocesses the same way
     seed: int = 0
     device: str = "auto"              # auto | cpu | cuda
     workers: int = 0                  # DataLoader worker processes
@@ -190,7 +192,10 @@ def validate(model, kind: str, codec: Codec, dataset: ImageSet, device) -> tuple
         preds = [p.text for p in predict_arrays(model, codec, dataset.arrays, 256, NORMALISATION, device=device)]
     else:
         preds = classify(model, codec, dataset, device=device)
-    return evaluate(dataset.labels, preds), preds
+    report = evaluate(dataset.labels, preds)
+    # Keep the history in checkpoints small: the scalar metrics and accuracy by length only.
+    report = {k: v for k, v in report.items() if not isinstance(v, (list, dict)) or k == "by_length"}
+    return report, preds
 
 
 # --------------------------------------------------------------------------- the engine
@@ -213,11 +218,13 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
     history: list[dict] = []
     steps: list[dict] = []
     best: float | None = None
-    start_phase, start_epoch, step = 0, 0, 0
+    start_phase, start_epoch, step, start_batch, start_loss = 0, 0, 0, 0, (0.0, 0)
     if resume is not None:
         history, steps = resume.get("history", []), resume.get("steps", [])
         best = resume["train"].get("best_metric")
         start_phase, start_epoch, step = resume["resume"]["phase"], resume["resume"]["epoch"], resume["resume"]["step"]
+        start_batch = resume["resume"].get("batch", 0)               # > 0: interrupted inside an epoch
+        start_loss = tuple(resume["resume"].get("loss", (0.0, 0)))
         if resume.get("rng") is not None:
             torch.set_rng_state(resume["rng"])
     t0 = time.time() - (resume["resume"]["elapsed"] if resume else 0.0)
@@ -229,15 +236,18 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
         if world > 1:
             torch.distributed.barrier()
 
-    def checkpoint(with_state: bool, phase_i: int, epoch: int, opt=None, sched=None, stopper=None) -> dict:
+    def checkpoint(with_state: bool, phase_i: int, epoch: int, opt=None, sched=None, stopper=None,
+                   batch: int = 0, loss=(0.0, 0)) -> dict:
         train = {"config": cfg.to_dict(), "phases": [asdict(p) for p in phases], "best_metric": best,
                  "epochs_done": len(history), "steps_done": step, "seconds": round(time.time() - t0, 1)}
         ck = make_checkpoint(model, kind, arch, codec.alphabet, NORMALISATION, train=train,
+                             preprocess={"textline": bool(cfg.textline)},
                              metrics=history[-1]["val"] if history else {}, history=history, **(extra or {}))
         if with_state:
             ck.update(optimizer=opt.state_dict(), scheduler=sched.state_dict(), stopper=stopper.state_dict(),
                       rng=torch.get_rng_state(), steps=steps,
-                      resume={"phase": phase_i, "epoch": epoch, "step": step, "elapsed": time.time() - t0})
+                      resume={"phase": phase_i, "epoch": epoch, "step": step, "elapsed": time.time() - t0,
+                              "batch": batch, "loss": list(loss)})
         return ck
 
     for phase_i, phase in enumerate(phases):
@@ -267,9 +277,13 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
             model.train()
             epoch_t = time.time()
             total, count = 0.0, 0
-            bar = tqdm(loader(train_set, cfg.batch_size, True, cfg.seed, epoch + 1000 * phase_i, cfg.workers,
+            skip = 0
+            if start_batch and epoch == first_epoch and phase_i == start_phase:
+                skip, (total, count), start_batch = start_batch, start_loss, 0   # continue inside the epoch
+            done = skip
+            bar = tqdm(loader(train_set, cfg.batch_size, True, cfg.seed, epoch + 1000 * phase_i, cfg.workers, skip=skip,
                               rank=rank, world_size=world),
-                       total=n_batches, desc=f"{phase.name} {epoch + 1}/{phase.epochs}", leave=False,
+                       total=n_batches, initial=skip, desc=f"{phase.name} {epoch + 1}/{phase.epochs}", leave=False,
                        disable=not progress, unit="batch")
             try:
                 for x, widths, labels in bar:
@@ -286,6 +300,7 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
                         count += len(labels)
                     sched.step()
                     step += 1
+                    done += 1
                     lr = opt.param_groups[0]["lr"]
                     steps.append({"step": step, "loss": round(loss.item(), 5), "lr": lr})
                     if writer:
@@ -296,9 +311,12 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
                         stop_reason = f"max_steps {cfg.max_steps} reached"
                         break
             except KeyboardInterrupt:
+                # Saved with the number of batches done: resuming skips them and finishes this epoch.
                 if rank == 0:
-                    save_checkpoint(checkpoint(True, phase_i, epoch, opt, sched, stopper), last_path)
-                log(f"interrupted: progress saved to {last_path}; continue with --resume {last_path}")
+                    save_checkpoint(checkpoint(True, phase_i, epoch, opt, sched, stopper, done, (total, count)),
+                                    last_path)
+                log(f"interrupted in epoch {epoch + 1} after {done} batches: progress saved to {last_path}; "
+                    f"continue with --resume {last_path}")
                 interrupted = True
                 break
             finally:
@@ -400,7 +418,9 @@ def train_crnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: Tra
         model = build_model("crnn", arch, num_classes_for("crnn", alphabet))
         model.load_state_dict(state["state_dict"])
         phases = [Phase(**p) for p in state["train"]["phases"]]
-        log(f"resuming {resume}: phase {state['resume']['phase'] + 1}, epoch {state['resume']['epoch']}")
+        r = state["resume"]
+        log(f"resuming {resume}: phase {r['phase'] + 1}, after epoch {r['epoch']}"
+            + (f" and {r['batch']} batches of the next" if r.get("batch") else ""))
         return fit(model, "crnn", Codec(alphabet), train_set, val_set, cfg, out, phases, arch, resume=state,
                    progress=progress, log=log)
 

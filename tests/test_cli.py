@@ -132,3 +132,25 @@ def test_python_api_accepts_paths_pil_and_arrays(digits_dir, shipped_model):
     assert a.text == b.text == c.text and 0 <= a.confidence <= 1
     many = rec.predict([path, Image.open(path)], raw=True)
     assert len(many) == 2 and many[0].raw and rec.codec.blank_symbol in many[0].raw
+
+
+def test_recognize_writes_csv_json_and_jsonl_to_pipes(digits_dir, capsys, tmp_path):
+    code, out, err = run(["recognize", digits_dir, "--format", "csv", "--output", "-"], capsys)
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and len(rows) == 24 and "images/s" in err and "images/s" not in out
+    code, out, _ = run(["recognize", digits_dir, "--format", "jsonl"], capsys)
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [r["text"] for r in lines] == [r["text"] for r in rows]
+    code, out, _ = run(["recognize", digits_dir, "--format", "json", "--raw"], capsys)
+    assert [r["path"] for r in json.loads(out)] == [r["path"] for r in rows] and "raw" in json.loads(out)[0]
+
+
+def test_overwrite_guard_is_for_regular_files_only(digits_dir, capsys, tmp_path):
+    image = digits_dir / "000000.png"
+    assert run(["recognize", image, "--format", "csv", "--output", "/dev/null"], capsys)[0] == 0
+    target = tmp_path / "new" / "out.csv"
+    assert run(["recognize", image, "--format", "csv", "--output", target], capsys)[0] == 0
+    assert target.read_text().startswith("path,text,confidence\n")
+    assert_one_line_error(*run(["recognize", image, "--output", target], capsys)[::2], "exists", "--force")
+    assert run(["recognize", image, "--output", target, "--force"], capsys)[0] == 0
+    assert_one_line_error(*run(["recognize", image, "--output", tmp_path], capsys)[::2], "is a folder")

@@ -73,3 +73,24 @@ def test_encode_and_errors():
     with pytest.raises(DataError):
         Codec("")
     assert Codec.from_labels(["b1", "a1"]).alphabet == "1ab"
+
+
+def test_numpy_batch_decoding_matches_torch_and_per_sequence_decoding():
+    rng = np.random.default_rng(1)
+    scores = rng.normal(0, 3, size=(3, 12, 11)).astype(np.float32)
+    from digitseq.codec import log_softmax
+
+    lp = log_softmax(scores)
+    assert np.allclose(lp, torch.log_softmax(torch.from_numpy(scores), -1).numpy(), atol=1e-5)
+    lengths = np.array([12, 5, 0])
+    batch = C.decode(lp, lengths, with_raw=True)
+    for i, n in enumerate(lengths):
+        one = C.greedy(lp[i, :n], with_raw=True)
+        assert (batch[i].text, batch[i].raw) == (one.text, one.raw)
+        assert batch[i].confidence == pytest.approx(one.confidence if n else 0.0, rel=1e-5)
+    beams = C.decode(lp, lengths, beam_width=4)
+    assert [b.text for b in beams] == [C.beam_search(lp[i, :n], 4).text for i, n in enumerate(lengths)]
+    from_scores = C.decode_scores(scores, lengths, with_raw=True)
+    assert [(p.text, p.raw) for p in from_scores] == [(p.text, p.raw) for p in batch]
+    assert [p.confidence for p in from_scores] == pytest.approx([p.confidence for p in batch], rel=1e-5)
+    assert [p.text for p in C.decode_scores(scores, lengths, beam_width=4)] == [b.text for b in beams]

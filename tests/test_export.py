@@ -1,11 +1,13 @@
 import json
 
 import pytest
+import torch
 
 from digitseq.cli import main
-from digitseq.recognize import Recognizer
+from digitseq.recognize import Recognizer, resolve_model
 
 pytest.importorskip("onnxruntime")
+pytest.importorskip("onnx")
 
 
 def test_export_with_parity_check_and_onnx_backend(tmp_path, digits_dir, shipped_model, capsys):
@@ -16,7 +18,8 @@ def test_export_with_parity_check_and_onnx_backend(tmp_path, digits_dir, shipped
     assert report["check"]["max_abs_logit_diff"] <= report["check"]["tolerance"]
 
     torch_rec = Recognizer.load(shipped_model)
-    onnx_rec = Recognizer.load(target, backend="onnx")
+    onnx_rec = Recognizer.load(target)
+    assert (torch_rec.backend, onnx_rec.backend) == ("torch", "onnx")
     assert onnx_rec.alphabet == torch_rec.alphabet and onnx_rec.input_height == torch_rec.input_height
     paths = sorted(digits_dir.glob("*.png"))
     assert [p.text for p in onnx_rec.predict(paths)] == [p.text for p in torch_rec.predict(paths)]
@@ -26,16 +29,47 @@ def test_export_with_parity_check_and_onnx_backend(tmp_path, digits_dir, shipped
     assert "--force" in capsys.readouterr().err
 
 
-def test_shipped_onnx_model_matches_shipped_checkpoint(digits_dir, shipped_model):
+def test_textline_setting_travels_from_checkpoint_to_onnx(tmp_path, shipped_model, capsys):
+    ckpt = torch.load(shipped_model, weights_only=True)
+    plain = Recognizer.load(shipped_model)
+    assert plain.textline is False                                   # old checkpoints: no "preprocess" key
+    ckpt["preprocess"] = {"textline": True}
+    pt = tmp_path / "tl.pt"
+    torch.save(ckpt, pt)
+    assert main(["export", "--model", str(pt), "--onnx", str(tmp_path / "tl.onnx")]) == 0
+    capsys.readouterr()
+    from digitseq.runtime import OnnxModel
+
+    assert OnnxModel(tmp_path / "tl.onnx").preprocess == {"textline": True}
+    assert Recognizer.load(tmp_path / "tl.onnx").textline is True
+    assert Recognizer.load(pt).textline is True
+    assert Recognizer.load(tmp_path / "tl.onnx", textline=False).textline is False
+    old = OnnxModel(resolve_model("digits", "onnx")[0])
+    assert old.preprocess.get("textline", False) is False
+
+
+def test_int8_export_is_written_with_metadata_and_checked(tmp_path, digits_dir, shipped_model, capsys):
+    target = tmp_path / "m.onnx"
+    assert main(["export", "--model", str(shipped_model), "--onnx", str(target), "--int8",
+                 "--check", str(digits_dir)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    q = tmp_path / "m.int8.onnx"
+    assert report["int8"]["onnx"] == str(q) and q.stat().st_size < target.stat().st_size
+    assert 0 <= report["int8"]["check"]["identical_strings"] <= 24
+    rec = Recognizer.load(q)
+    assert rec.alphabet == "0123456789" and isinstance(rec.predict(sorted(digits_dir.glob("*.png"))[0]).text, str)
+
+
+def test_shipped_onnx_model_matches_shipped_checkpoint(digits_dir):
     rec = Recognizer.load(backend="onnx")
-    assert rec.checkpoint["path"].endswith("crnn.onnx")
+    assert rec.checkpoint["path"].endswith("digits.onnx")
     paths = sorted(digits_dir.glob("*.png"))[:8]
-    assert [p.text for p in rec.predict(paths)] == [p.text for p in Recognizer.load().predict(paths)]
+    assert [p.text for p in rec.predict(paths)] == [p.text for p in Recognizer.load(backend="torch").predict(paths)]
 
 
-def test_bad_onnx_file(tmp_path, capsys):
+def test_bad_onnx_file(tmp_path, digits_dir, capsys):
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"nope")
-    assert main(["recognize", str(tmp_path), "--backend", "onnx", "--model", str(bad)]) == 2
+    assert main(["recognize", str(digits_dir), "--backend", "onnx", "--model", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert "bad.onnx" in err or "no images" in err
+    assert "bad.onnx" in err and "not a readable ONNX model" in err and err.count("\n") == 1

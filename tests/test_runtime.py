@@ -1,0 +1,151 @@
+"""The torch-free runtime: models by name, the read-ahead pipeline, text-line switch, no torch imported."""
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import types
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import digitseq.image as image_mod
+import digitseq.recognize as recognize_mod
+from digitseq import ROOT
+from digitseq.cli import main
+from digitseq.errors import CheckpointError
+from digitseq.image import iter_loaded, preprocess
+from digitseq.recognize import Recognizer, resolve_model
+
+pytest.importorskip("onnxruntime")
+
+
+def test_onnx_recognition_imports_no_torch(digits_dir, tmp_path):
+    code = (
+        "import sys\n"
+        "import digitseq\n"
+        f"p = digitseq.Recognizer.load().predict({str(digits_dir / '000000.png')!r})\n"
+        "assert isinstance(p.text, str) and 0 <= p.confidence <= 1\n"
+        "from digitseq.cli import main\n"
+        f"assert main(['recognize', {str(digits_dir)!r}, '--format', 'jsonl', '--beam-width', '3']) == 0\n"
+        f"assert main(['evaluate', {str(digits_dir)!r}]) == 0\n"
+        "heavy = sorted(m for m in ('torch', 'onnx', 'matplotlib') if m in sys.modules)\n"
+        "assert not heavy, heavy\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count('"text"') == 24 and "sequence_accuracy" in proc.stdout
+
+
+def test_models_by_name_and_a_clear_error_for_one_not_shipped(tmp_path, monkeypatch, capsys):
+    shipped = {p.suffix: p for p in (resolve_model("digits", "onnx")[0], resolve_model("digits", "torch")[0])}
+    monkeypatch.setattr(recognize_mod, "WEIGHTS_DIR", tmp_path)
+    with pytest.raises(CheckpointError, match="model 'ascii' is not shipped"):
+        Recognizer.load("ascii")
+    assert main(["recognize", str(ROOT / "README.md"), "--model", "ascii"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("digitseq: error: model 'ascii' is not shipped") and err.count("\n") == 1
+    shutil.copy(shipped[".pt"], tmp_path / "ascii.pt")
+    assert resolve_model("ascii") == (tmp_path / "ascii.pt", "torch")     # only a .pt: torch
+    shutil.copy(shipped[".onnx"], tmp_path / "ascii.onnx")
+    assert resolve_model("ascii") == (tmp_path / "ascii.onnx", "onnx")   # auto prefers the .onnx
+    assert resolve_model("ascii", "torch") == (tmp_path / "ascii.pt", "torch")
+    assert Recognizer.load("ascii").backend == "onnx"
+
+
+def test_model_paths_and_backends(tmp_path):
+    pt = resolve_model("digits", "torch")[0]
+    assert resolve_model(pt) == (pt, "torch")
+    assert resolve_model(pt, "onnx") == (pt.with_suffix(".onnx"), "onnx")
+    with pytest.raises(CheckpointError, match="not found"):
+        resolve_model(tmp_path / "nope.onnx")
+    with pytest.raises(CheckpointError, match="shipped model names: digits, ascii"):
+        resolve_model("digitz")
+    with pytest.raises(CheckpointError, match="--backend onnx"):
+        resolve_model(pt.with_suffix(".onnx"), "torch")
+
+
+def test_predict_files_keeps_input_order_across_windows_and_bad_files(digits_dir, tmp_path):
+    rng = np.random.default_rng(0)
+    sources = sorted(digits_dir.glob("*.png"))
+    paths, bad = [], set()
+    for i in range(70):
+        if i % 9 == 4:
+            p = tmp_path / f"{i:03d}.png"
+            p.write_bytes(b"not a png")
+            bad.add(i)
+        else:
+            img = Image.open(sources[i % len(sources)])
+            scale = rng.uniform(0.6, 2.5)
+            p = tmp_path / f"{i:03d}.{'jpg' if i % 5 == 0 else 'png'}"
+            img.convert("RGB").resize((max(8, int(img.width * scale)), max(8, int(img.height * scale)))).save(p)
+        paths.append(p)
+    rec = Recognizer.load()
+    one_by_one = [rec.predict(p).text for i, p in enumerate(paths) if i not in bad]
+    alone = list(rec.predict_files(paths, batch_size=1, window=8))
+    assert [o[0] for o in alone] == paths
+    assert {i for i, (_, pred, err) in enumerate(alone) if pred is None and "not an image" in err} == bad
+    assert [pred.text for _, pred, _ in alone if pred is not None] == one_by_one
+    # in batches, padding can sway a borderline image (the backward GRU starts in the padding); order must hold
+    batched = list(rec.predict_files(paths, batch_size=4, window=16))
+    assert [o[0] for o in batched] == paths and [o[2] for o in batched] == [o[2] for o in alone]
+    texts = [pred.text for _, pred, _ in batched if pred is not None]
+    assert sum(a == b for a, b in zip(texts, one_by_one)) >= 0.9 * len(texts)
+
+
+def test_read_ahead_is_bounded_and_ordered(monkeypatch):
+    loaded = []
+    lock = threading.Lock()
+
+    def fake_load(path, height, textline=False):
+        with lock:
+            loaded.append(path)
+        return np.full((height, 10), path % 256, dtype=np.uint8)
+
+    monkeypatch.setattr(image_mod, "load", fake_load)
+    items = iter_loaded(list(range(1000)), ahead=64, workers=2, chunk=8)
+    first = next(items)
+    time.sleep(0.3)                    # the readers stop once 64 images wait unconsumed
+    assert first[0][0, 0] == 0 and len(loaded) <= 64 + 8
+    rest = list(items)
+    assert len(loaded) == 1000 and [int(a[0, 0]) for a, _ in rest] == [i % 256 for i in range(1, 1000)]
+
+
+@pytest.fixture
+def fake_textline(monkeypatch):
+    """A stand-in for digitseq.textline.crop_to_text that records its input and keeps the middle half."""
+    calls = []
+
+    def crop_to_text(grey):
+        calls.append(grey)
+        h, w = grey.shape
+        return grey[h // 4: h - h // 4, :].copy()
+
+    monkeypatch.setitem(sys.modules, "digitseq.textline", types.SimpleNamespace(crop_to_text=crop_to_text))
+    return calls
+
+
+def test_textline_crop_comes_after_grey_and_before_resizing(fake_textline):
+    img = Image.new("RGB", (200, 80), (255, 0, 0))
+    assert preprocess(img).shape == (32, 80) and not fake_textline
+    out = preprocess(img, textline=True)
+    grey = fake_textline[0]
+    assert grey.dtype == np.uint8 and grey.shape == (80, 200) and int(grey[0, 0]) == 76   # red as grey
+    assert out.shape == (32, 160)                                    # the 200×40 crop, resized to height 32
+
+
+def test_textline_switch_reaches_every_path(digits_dir, fake_textline, capsys, tmp_path):
+    path = digits_dir / "000000.png"
+    Recognizer.load().predict(path)
+    assert not fake_textline                                         # the shipped model: no text-line crop
+    Recognizer.load(textline=True).predict(path)
+    assert len(fake_textline) == 1
+    assert main(["recognize", str(path), "--textline"]) == 0
+    assert len(fake_textline) == 2
+    assert main(["recognize", str(path), "--no-textline"]) == 0
+    assert main(["evaluate", str(digits_dir), "--textline", "--json", str(tmp_path / "m.json")]) == 0
+    assert len(fake_textline) == 2 + 24
+    assert '"textline": true' in (tmp_path / "m.json").read_text()
