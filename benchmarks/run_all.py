@@ -19,14 +19,13 @@ def main() -> None:
     train = bench_train.main([])
     rows = [("generate 20k augmented 5-digit images", f"{gen['generate']['median_s']:.1f} s",
              f"{gen['generate']['images_per_s']:.0f} images/s")]
-    for backend, runs in rec["throughput"].items():
-        for r in runs:
-            rows.append((f"recognize folder, {backend}, batch {r['batch_size']}", f"{r['median_s']:.2f} s",
-                         f"{r['images_per_s']:.0f} images/s"))
-        lat = rec["latency"][backend]
-        rows.append((f"one image, {backend} (median / p95)", f"{lat['median_ms']} / {lat['p95_ms']} ms", ""))
-        mem = rec["memory"][backend]
-        rows.append((f"peak memory, recognize {mem['images']} images, {backend}", f"{mem['peak_rss_mb']} MB", ""))
+    for engine, v in rec["summary"].items():
+        ips = v["images_per_s"]
+        rows.append((f"recognize {rec['images']['count']} realistic files, whole process, {engine}",
+                     f"start-up {v['startup_s']:.2f} s, peak {v['peak_rss_mb']['median']:.0f} MB",
+                     f"{ips['median']:.0f} images/s ({ips['min']:.0f}-{ips['max']:.0f})"))
+    for engine, lat in rec.get("latency", {}).items():
+        rows.append((f"one image via the Python API, {engine} (median / p95)", f"{lat['median_ms']} / {lat['p95_ms']} ms", ""))
     for k, v in train["train"].items():
         rows.append((f"CRNN training, {k}", f"{100 * v['data_wait_share']:.1f} % waiting for data",
                      f"{v['samples_per_s']:.0f} samples/s"))

@@ -42,7 +42,8 @@ class Recipe:
     pretrain_set: str = "single"
 
 
-BASE = {"batch_size": 64, "patience": 1000, "show_predictions": 0}
+BASE = {"batch_size": 64, "patience": 1000, "show_predictions": 0, "textline": False}
+ONECYCLE_TL = {"optimizer": "adamw", "lr": 3e-3, "schedule": "onecycle", "textline": True}
 RECIPES = {r.name: r for r in [
     Recipe("a_original", "pretrained CNN, frozen; SGD + CyclicLR (the notebooks' recipe)",
            {"optimizer": "sgd", "lr": 0.05, "schedule": "cyclic", "cyclic_base_ratio": 0.1, "freeze_cnn": True},
@@ -67,7 +68,16 @@ RECIPES = {r.name: r for r in [
            train_set="train_fonts8"),
     Recipe("h_blank_bias", "as c, blank output bias initialised to +4 (blank favoured from the start)",
            {"optimizer": "adamw", "lr": 3e-3, "schedule": "onecycle", "blank_bias": 4.0}),
+    # Capacity and resolution (issue 9): every one as c_scratch_onecycle, images cropped to their text line.
+    Recipe("m_capacity_base", "as c, text-line crop (the base of the m_* capacity recipes)", ONECYCLE_TL),
+    Recipe("m_height48", "as m_capacity_base, input height 48", ONECYCLE_TL, {"input_height": 48}),
+    Recipe("m_stride2", "as m_capacity_base, width stride 2 (twice the time steps)", ONECYCLE_TL,
+           {"pools": [[2, 2], [2, 1], [2, 1], [2, 1]]}),
+    Recipe("m_wide", "as m_capacity_base, conv channels 32-64-128-192", ONECYCLE_TL,
+           {"channels": [32, 64, 128, 192]}),
+    Recipe("m_gru256", "as m_capacity_base, GRU 1×256", ONECYCLE_TL, {"rnn_hidden": 256}),
 ]}
+CAPACITY = [name for name in RECIPES if name.startswith("m_")]
 
 
 def prepare_data(root: Path = DATA, n_train: int = 6000, n_val: int = 300, n_test: int = 1000,
@@ -123,20 +133,26 @@ def run(recipe: Recipe, seed: int, steps: int, data: Path = DATA, out: Path = OU
     if target.exists():
         return json.loads(target.read_text())
     cfg = TrainConfig(**{**BASE, **recipe.config, "seed": seed, "max_steps": steps})
-    full = ImageSet.from_folders([data / recipe.train_set], DIGITS, progress=False)
+    height = recipe.arch.get("input_height", 32)
+    pools = recipe.arch.get("pools", [[2, 2], [2, 2], [2, 1], [2, 1]])
+    reduction = 1
+    for _, pw in pools:
+        reduction *= pw
+    load = {"progress": False, "height": height, "textline": cfg.textline}
+    full = ImageSet.from_folders([data / recipe.train_set], DIGITS, **load)
     # Short "epochs" (slices of the training set) so the curve has many points within the budget.
     batches_per_epoch = -(-min(epoch_size, len(full)) // cfg.batch_size)
     cfg.epochs = max(1, -(-steps // batches_per_epoch))
-    train = ImageSet(full.arrays, full.labels, augment=cfg.augment, seed=seed)
-    val = ImageSet.from_folders([data / "val"], DIGITS, progress=False)
-    test = ImageSet.from_folders([data / "test"], DIGITS, progress=False)
+    train = ImageSet(full.arrays, full.labels, augment=cfg.augment, seed=seed, reduction=reduction)
+    val = ImageSet.from_folders([data / "val"], DIGITS, **load)
+    test = ImageSet.from_folders([data / "test"], DIGITS, **load)
     with tempfile.TemporaryDirectory() as tmp:
         pretrained = None
         t_pre = 0.0
         if recipe.pretrained:
             t0 = time.time()
-            singles = ImageSet.from_folders([data / recipe.pretrain_set], DIGITS, augment=True, progress=False)
-            single_val = ImageSet.from_folders([data / "single_val"], DIGITS, progress=False)
+            singles = ImageSet.from_folders([data / recipe.pretrain_set], DIGITS, augment=True, **load)
+            single_val = ImageSet.from_folders([data / "single_val"], DIGITS, **load)
             pretrained = pretrain_cnn(singles, single_val, Path(tmp) / "cnn.pt",
                                       TrainConfig(epochs=4, lr=3e-3, seed=seed, show_predictions=0),
                                       arch=recipe.arch, progress=progress, log=lambda _m: None).best_path
@@ -208,7 +224,8 @@ def summarise(out: Path = OUT) -> list[dict]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m digitseq.experiments", description=__doc__.splitlines()[0])
-    ap.add_argument("--recipes", default=",".join(RECIPES), help="comma-separated names")
+    ap.add_argument("--recipes", default=",".join(RECIPES),
+                    help="comma-separated names, or 'capacity' for the m_* recipes (height, stride, width, GRU)")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--steps", type=int, default=400, help="optimiser steps per run (batch 64)")
     ap.add_argument("--out", default=str(OUT))
@@ -216,7 +233,8 @@ def main(argv=None) -> int:
     ap.add_argument("--train-size", type=int, default=6000)
     a = ap.parse_args(argv)
     data = prepare_data(Path(a.data), n_train=a.train_size)
-    for name in a.recipes.split(","):
+    names = CAPACITY if a.recipes == "capacity" else a.recipes.split(",")
+    for name in names:
         for seed in (int(s) for s in a.seeds.split(",")):
             r = run(RECIPES[name], seed, a.steps, data, Path(a.out))
             print(f"{name:30} seed {seed}: test {r['test']['sequence_accuracy']:.4f}  best val "

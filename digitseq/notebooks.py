@@ -31,6 +31,8 @@ def run_notebook(path: str | Path, params: dict | None = None, out: str | Path |
     """Run ``path`` (writing the executed notebook to ``out``, default: in place); return seconds taken."""
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
+    # A notebook executed in place keeps the cell injected last time: drop it, so parameters never stack.
+    nb.cells = [c for c in nb.cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
     if params:
         lines = ["# Parameters injected by digitseq.notebooks.run_notebook"]
         lines += [f"{k} = {v!r}" for k, v in params.items()]

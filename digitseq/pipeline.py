@@ -1,22 +1,78 @@
-"""The main job (``make run``): execute notebooks 1 → 2 → 3 in place, from the project root.
+"""The main job: execute notebooks 1 → 2 → 3 from the project root, with a named set of parameters.
 
-Each notebook keeps its outputs (plots, tables), the models land in ``Model/`` and the stage times
-in ``results/pipeline_times.json``. ``--toy`` runs everything at a few dozen images into a
-scratch folder instead, leaving the committed notebooks and weights alone.
+    python -m digitseq.pipeline                          # make run: the notebooks' own parameters (≤ 25 min)
+    python -m digitseq.pipeline --preset release         # make release: the shipped digit model (larger budget)
+    python -m digitseq.pipeline --preset release-ascii   # make release-ascii: the shipped password/code model
+    python -m digitseq.pipeline --toy                    # seconds, into a scratch folder (tests)
+
+Each preset is only a set of notebook parameters: the same notebooks train every model. ``run``
+executes the notebooks in place and leaves the model in ``Model/CRNN/``; it never touches the weights
+that ship inside the package (``digitseq/weights/``). Only the release presets, which train longer,
+copy their result there (``--no-ship`` keeps them out), so ``make run`` cannot silently replace better
+shipped weights with worse ones. The ASCII release writes its executed notebooks to
+``results/ascii/`` so that the committed notebooks keep the digit run's outputs.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from . import ROOT
+from . import ASCII, ROOT
 from .notebooks import run_notebook
 
 NOTEBOOKS = ("1_Gen_Images.ipynb", "2_Pretrain_CNN.ipynb", "3_CRNN.ipynb")
+WEIGHTS_DIR = ROOT / "digitseq" / "weights"
+
+# Held-out sets every digit preset evaluates on (unseen font families; the wild ones harder layouts too).
+DIGIT_TESTS = {"test_five_digits": (2000, 5, 5, "test", "classic"), "test_12_digits": (1000, 12, 12, "test", "classic"),
+               "test_1_20_digits": (1000, 1, 20, "test", "classic"), "wild_five_digits": (1000, 5, 5, "wild", "wild"),
+               "wild_12_digits": (500, 12, 12, "wild", "wild"), "wild_1_20_digits": (1000, 1, 20, "wild", "wild")}
+
+
+def _release_digits() -> dict:
+    return {
+        "1_Gen_Images.ipynb": {"DATASETS": {"single_digit": (6000, 1, 1, "train"),
+                                            "single_digit_val": (600, 1, 1, "train"),
+                                            "val": (1000, 1, 20, "train"), **DIGIT_TESTS}},
+        "2_Pretrain_CNN.ipynb": {"EPOCHS": 6},
+        "3_CRNN.ipynb": {"STREAM": {"count": 30_000, "min_length": 1, "max_length": 20, "style": "augmented"},
+                         "CONFIG": {"epochs": 9, "lr": 3e-3, "batch_size": 64, "patience": 12, "clip": 5.0,
+                                    "freeze_cnn": False, "seed": 0, "textline": True, "show_predictions": 0,
+                                    "time_budget": 95 * 60}},
+    }
+
+
+def _release_ascii() -> dict:
+    img = "img/ascii"
+    return {
+        "1_Gen_Images.ipynb": {"IMG_DIR": img, "ALPHABET": ASCII, "DATASETS": {
+            "single_char": (9400, 1, 1, "train"), "single_char_val": (940, 1, 1, "train"),
+            "val": (1000, 6, 12, "train"), "test_ascii": (1000, 6, 12, "test", "classic"),
+            "wild_ascii": (1000, 6, 12, "wild", "wild")}},
+        "2_Pretrain_CNN.ipynb": {"IMG_DIR": img, "NAME": "pretrained_CNN_ascii", "ALPHABET": ASCII,
+                                 "TRAIN_SET": "single_char", "VAL_SET": "single_char_val", "EPOCHS": 6},
+        "3_CRNN.ipynb": {"IMG_DIR": img, "NAME": "CRNN_ascii", "ALPHABET": ASCII,
+                         "PRETRAINED": "Model/pretrained_CNN_ascii/cnn.pt", "RESULTS": "results/crnn_ascii_eval.json",
+                         "STREAM": {"count": 30_000, "min_length": 4, "max_length": 14, "style": "augmented"},
+                         "VAL_SET": "val", "TEST_SETS": ["test_ascii"], "WILD_SETS": ["wild_ascii"],
+                         "ARCH": {"rnn_hidden": 160, "rnn_layers": 1, "dropout": 0.1},
+                         "CONFIG": {"epochs": 12, "lr": 3e-3, "batch_size": 64, "patience": 12, "clip": 5.0,
+                                    "freeze_cnn": False, "seed": 0, "textline": True, "show_predictions": 0,
+                                    "time_budget": 95 * 60}},
+    }
+
+
+# preset -> (notebook parameters, model folder in Model/, shipped name, test set for the ONNX parity check)
+PRESETS = {
+    "run": (lambda: {}, "CRNN", None, "img/test_five_digits"),
+    "release": (_release_digits, "CRNN", "digits", "img/test_five_digits"),
+    "release-ascii": (_release_ascii, "CRNN_ascii", "ascii", "img/ascii/test_ascii"),
+}
 
 
 def toy_parameters(workdir: Path) -> dict[str, dict]:
@@ -26,46 +82,76 @@ def toy_parameters(workdir: Path) -> dict[str, dict]:
             "five_digits": (60, 5, 5, "train"), "12_digits": (20, 12, 12, "train"),
             "mixed_digits": (20, 1, 20, "train"), "val": (20, 1, 20, "train"),
             "test_five_digits": (12, 5, 5, "test"), "test_12_digits": (6, 12, 12, "test"),
-            "test_1_20_digits": (6, 1, 20, "test")}
+            "test_1_20_digits": (6, 1, 20, "test"), "wild_five_digits": (6, 5, 5, "wild", "wild")}
     font = str(ROOT / "font")
     return {
         "1_Gen_Images.ipynb": {"IMG_DIR": img, "FONT_DIR": font, "DATASETS": sets, "WORKERS": 2},
         "2_Pretrain_CNN.ipynb": {"IMG_DIR": img, "MODEL_DIR": model, "EPOCHS": 1},
         "3_CRNN.ipynb": {"IMG_DIR": img, "MODEL_DIR": model, "RESULTS": str(workdir / "results.json"),
+                         "PRETRAINED": str(workdir / "Model" / "pretrained_CNN" / "cnn.pt"),
+                         "WILD_SETS": ["wild_five_digits"],
                          "CONFIG": {"epochs": 1, "finetune_epochs": 1, "lr": 3e-3, "finetune_lr": 1e-3,
                                     "batch_size": 16, "patience": 2, "seed": 0}},
     }
 
 
+def ship(checkpoint: Path, onnx: Path, name: str) -> list[Path]:
+    """Copy a trained model into the package (``digitseq/weights/<name>.pt`` and ``.onnx``)."""
+    WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
+    out = []
+    for src, suffix in ((checkpoint, ".pt"), (onnx, ".onnx")):
+        dst = WEIGHTS_DIR / f"{name}{suffix}"
+        tmp = dst.with_name(f".{dst.name}.tmp")
+        shutil.copyfile(src, tmp)
+        tmp.replace(dst)
+        out.append(dst)
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m digitseq.pipeline", description=__doc__.splitlines()[0])
+    ap.add_argument("--preset", choices=sorted(PRESETS), default="run")
     ap.add_argument("--toy", action="store_true", help="tiny sizes, into a scratch folder")
+    ap.add_argument("--no-ship", action="store_true", help="release presets: leave the package's weights alone")
+    ap.add_argument("--start", type=int, choices=[1, 2, 3], default=1,
+                    help="first notebook to run (the earlier ones' images and models must exist)")
+    ap.add_argument("--init", help="notebook 3 continues from this CRNN checkpoint (its INIT parameter)")
     a = ap.parse_args(argv)
     times = {}
     workdir = Path(tempfile.mkdtemp(prefix="digitseq-toy-")) if a.toy else None
-    params = toy_parameters(workdir) if workdir else {}
+    make_params, model_name, shipped_name, check_set = PRESETS[a.preset]
+    params = toy_parameters(workdir) if workdir else make_params()
+    if a.init:
+        params.setdefault("3_CRNN.ipynb", {})["INIT"] = a.init
+    out_dir = workdir or (ROOT / "results" / "ascii" if a.preset == "release-ascii" else None)
     t_all = time.time()
-    for name in NOTEBOOKS:
-        out = workdir / name if workdir else None
-        print(f"== {name}", flush=True)
+    for name in NOTEBOOKS[a.start - 1:]:
+        out = out_dir / name if out_dir else None
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+        print(f"== {name}" + (f" -> {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}" if out else ""),
+              flush=True)
         times[name] = round(run_notebook(ROOT / name, params.get(name), out=out, cwd=ROOT), 1)
         print(f"   {times[name]:.0f}s", flush=True)
+    suffix = "" if a.preset == "run" else f"_{a.preset.replace('-', '_')}"
     if not a.toy:
-        # Ship an ONNX copy of the new weights, checked against PyTorch on the unseen-font test set.
-        from . import DEFAULT_CRNN
+        # An ONNX copy of the new weights, checked against PyTorch on an unseen-font test set.
         from .export import export_onnx
 
+        ckpt = ROOT / "Model" / model_name / "crnn.pt"
         t0 = time.time()
-        report = export_onnx(DEFAULT_CRNN, DEFAULT_CRNN.with_suffix(".onnx"), check=ROOT / "img" / "test_five_digits")
+        report = export_onnx(ckpt, ckpt.with_suffix(".onnx"), check=ROOT / check_set)
         times["onnx_export"] = round(time.time() - t0, 1)
         print(f"   exported {report['onnx']}: parity {report['check']}", flush=True)
         (ROOT / "results").mkdir(exist_ok=True)
-        (ROOT / "results" / "onnx_export.json").write_text(json.dumps(report, indent=1))
+        (ROOT / "results" / f"onnx_export{suffix}.json").write_text(json.dumps(report, indent=1, default=str))
+        if shipped_name and not a.no_ship:
+            for p in ship(ckpt, ckpt.with_suffix(".onnx"), shipped_name):
+                print(f"   shipped {p.relative_to(ROOT)}", flush=True)
     times["total"] = round(time.time() - t_all, 1)
     if not a.toy:
-        (ROOT / "results").mkdir(exist_ok=True)
-        (ROOT / "results" / "pipeline_times.json").write_text(json.dumps(times, indent=1))
-    print(f"pipeline done in {times['total'] / 60:.1f} min: {json.dumps(times)}")
+        (ROOT / "results" / f"pipeline_times{suffix}.json").write_text(json.dumps(times, indent=1))
+    print(f"pipeline ({a.preset}) done in {times['total'] / 60:.1f} min: {json.dumps(times)}")
     return 0
 
 

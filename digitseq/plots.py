@@ -54,6 +54,69 @@ def font_grid(folder: str | Path, per_font: int = 1, ncols: int = 4):
     return image_grid(images, titles, ncols, suptitle=f"{folder.name}: {len(seen)} font families")
 
 
+def font_pool_grid(font_dir=None, split: str | None = None, text: str = "0123456789", per_style: int = 6,
+                   seed: int = 0):
+    """The font pool at a glance: one row per style, ``per_style`` random families each, drawn cleanly."""
+    from .fonts import families, load_fonts
+    from .render import RenderStyle, render
+
+    fonts = load_fonts(font_dir, split=split)
+    by_style: dict[str, list] = {}
+    for files in families(fonts).values():
+        by_style.setdefault(files[0].category or "other", []).append(files[0])
+    rng = np.random.default_rng(seed)
+    styles = sorted(by_style, key=lambda s: (-len(by_style[s]), s))
+    fig, axes = plt.subplots(len(styles), per_style, figsize=(per_style * 2.2, len(styles) * 0.62 + 0.6),
+                             squeeze=False)
+    clean = RenderStyle.clean().with_(font_size=(28, 28))
+    for row, style in zip(axes, styles):
+        pool = by_style[style]
+        pick = [pool[i] for i in rng.choice(len(pool), size=min(per_style, len(pool)), replace=False)]
+        for ax in row:
+            ax.axis("off")
+        for ax, f in zip(row, pick):
+            ax.imshow(np.asarray(render(text, f.path, clean, 0).convert("L")), cmap="gray", vmin=0, vmax=255)
+            ax.set_title(f.family, fontsize=6)
+        row[0].text(-0.05, 0.5, f"{style} ({len(pool)})", transform=row[0].transAxes, ha="right", va="center",
+                    fontsize=8)
+    n_fam = sum(len(v) for v in by_style.values())
+    fig.suptitle(f"{n_fam} font families{f' ({split} split)' if split else ''}, by style")
+    fig.tight_layout()
+    return fig
+
+
+def effect_gallery(text: str, font_path: str, effects: dict, seeds=(0, 1, 2), alt_fonts=None):
+    """One row per augmentation: ``effects`` maps a name to the RenderStyle that switches it on alone."""
+    from .render import render
+
+    images, titles = [], []
+    for name, style in effects.items():
+        for s in seeds:
+            images.append(render(text, font_path, style, s, alt_fonts=alt_fonts))
+            titles.append(name if s == seeds[0] else "")
+    return image_grid(images, titles, ncols=len(seeds), width=2.6, height=0.8)
+
+
+def accuracy_by_style(breakdowns: dict[str, dict], key: str = "by_style"):
+    """Bars of sequence accuracy per font style (from :func:`digitseq.breakdown.by_font`), one colour a set."""
+    sets = list(breakdowns)
+    groups = sorted({g for b in breakdowns.values() for g in b[key]})
+    fig, ax = plt.subplots(figsize=(max(6, 0.55 * len(groups) * max(1, len(sets)) ** 0.5), 3.2))
+    width = 0.8 / max(1, len(sets))
+    for i, name in enumerate(sets):
+        rows = breakdowns[name][key]
+        vals = [rows[g]["sequence_accuracy"] * 100 if g in rows else np.nan for g in groups]
+        ax.bar(np.arange(len(groups)) + i * width, vals, width, label=name)
+    ax.set_xticks(np.arange(len(groups)) + width * (len(sets) - 1) / 2)
+    ax.set_xticklabels(groups, rotation=45, ha="right", fontsize=8)
+    ax.set_ylabel("sequence accuracy, %")
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize=7)
+    ax.set_title("Accuracy by font style (fonts never seen in training)")
+    fig.tight_layout()
+    return fig
+
+
 def _columns(path: Path):
     with open(path, newline="", encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
@@ -80,7 +143,7 @@ def augmentation_steps(text: str, font_path: str, seeds=(0, 1, 2, 3), style=None
     from .render import RenderStyle, render
 
     style = style or RenderStyle().with_(blur=1.0, low_res=0.5, noise=1.0, jpeg=1.0)
-    stages = ["glyphs", "geometry", "colour", "blur", "low_res", "noise", "jpeg"]
+    stages = ["glyphs", "strokes", "geometry", "clutter", "colour", "motion_blur", "blur", "low_res", "noise", "jpeg"]
     fig, axes = plt.subplots(len(seeds), len(stages), figsize=(2.2 * len(stages), 0.9 * len(seeds) + 0.5), squeeze=False)
     for r, seed in enumerate(seeds):
         steps: dict = {}
@@ -217,5 +280,70 @@ def ablation_blank_phase(results: list[dict]):
         ax.bar(i, np.mean(vals), color="lightgrey")
     ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=8)
     ax.set(ylabel="seconds", title="blank-only phase (bar: mean, dots: seeds)")
+    fig.tight_layout()
+    return fig
+
+
+def _shown(ch: str) -> str:
+    """A character as a tick label: the empty side of an insertion/deletion is ∅, a space is ␣."""
+    return {"": "∅", " ": "␣"}.get(ch, ch)
+
+
+def plot_confusions(report_or_pairs, top: int = 20):
+    """The ``top`` most frequent character errors of a :func:`digitseq.metrics.evaluate` report (its
+    ``confusions``, ``deletions`` and ``insertions``) or of a list of ``{"truth", "pred", "count"}`` rows, as
+    a small matrix over the characters they involve: rows the truth, columns the prediction, ∅ the missing
+    side of a deletion (column) or insertion (row), each cell annotated with its count."""
+    if isinstance(report_or_pairs, dict):
+        pairs = [r for key in ("confusions", "deletions", "insertions") for r in report_or_pairs.get(key, [])]
+    else:
+        pairs = list(report_or_pairs)
+    pairs = sorted(pairs, key=lambda r: (-r["count"], r["truth"], r["pred"]))[:top]
+    if not pairs:
+        fig, ax = plt.subplots(figsize=(4, 0.6))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no confusions", ha="center")
+        return fig
+    order = sorted({r["truth"] for r in pairs} | {r["pred"] for r in pairs}, key=lambda c: (c == "", c))
+    rows = [c for c in order if any(r["truth"] == c for r in pairs)]
+    cols = [c for c in order if any(r["pred"] == c for r in pairs)]
+    m = np.zeros((len(rows), len(cols)), int)
+    for r in pairs:
+        m[rows.index(r["truth"]), cols.index(r["pred"])] += r["count"]
+    fig, ax = plt.subplots(figsize=(0.45 * len(cols) + 2.2, 0.45 * len(rows) + 1.6))
+    ax.imshow(m, cmap="Greys", vmin=0, vmax=2.5 * m.max())   # never darker than mid-grey: black counts stay legible
+    for i, j in zip(*np.nonzero(m)):
+        ax.text(j, i, m[i, j], ha="center", va="center", fontsize=8, color="black")
+    ax.set_xticks(range(len(cols)), [_shown(c) for c in cols])
+    ax.set_yticks(range(len(rows)), [_shown(c) for c in rows])
+    ax.set_xticks(np.arange(len(cols) + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(len(rows) + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="lightgrey", lw=0.5)
+    ax.tick_params(which="minor", length=0)
+    ax.set(xlabel="predicted", ylabel="true", title=f"{len(pairs)} most frequent character errors")
+    fig.tight_layout()
+    return fig
+
+
+def plot_by_class(report: dict):
+    """Character recall and F1 per character class (digits, upper, lower, punctuation, other) of a
+    :func:`digitseq.metrics.evaluate` report; the support of each class under its name."""
+    by_class = report.get("by_class", {})
+    if not by_class:
+        fig, ax = plt.subplots(figsize=(4, 0.6))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no characters", ha="center")
+        return fig
+    names = list(by_class)
+    x = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(1.3 * len(names) + 2, 3))
+    for k, (key, face) in enumerate((("recall", "black"), ("f1", "white"))):
+        vals = [by_class[n][key] for n in names]
+        bars = ax.bar(x + (k - 0.5) * 0.38, vals, 0.38, color=face, edgecolor="black", label=key)
+        ax.bar_label(bars, fmt="%.3f", fontsize=7, padding=2)
+    ax.set_xticks(x, [f"{n}\n(n={by_class[n]['support']})" for n in names])
+    ax.set(ylim=(0, 1.3), yticks=np.linspace(0, 1, 6), ylabel="per character",
+           title="recall and F1 by character class")
+    ax.legend(fontsize=8, loc="upper center", ncol=2, frameon=False)
     fig.tight_layout()
     return fig

@@ -20,7 +20,7 @@ def test_notebooks_run_at_toy_size(tmp_path):
     assert (tmp_path / "Model" / "pretrained_CNN" / "cnn.pt").is_file()
     assert (tmp_path / "Model" / "CRNN" / "crnn.pt").is_file()
     results = json.loads((tmp_path / "results.json").read_text())
-    assert set(results["tests"]) == {"test_five_digits", "test_12_digits", "test_1_20_digits"}
+    assert set(results["tests"]) == {"test_five_digits", "test_12_digits", "test_1_20_digits", "wild_five_digits"}
     images = sum(1 for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if "image/png" in o.get("data", {}))
     assert images >= 3
 
@@ -33,3 +33,16 @@ def test_ablation_notebook_runs_at_toy_size(tmp_path):
     assert results == ["a_original-s0.json", "c_scratch_onecycle-s0.json"]
     r = json.loads((tmp_path / "results" / "a_original-s0.json").read_text())
     assert r["curve"] and set(r["reach"]) == {"0.5", "0.9", "0.99"} and "until_seconds" in r["blank_only"]
+
+
+def test_parameters_injected_into_an_executed_notebook_do_not_stack(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("X = 1", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(f"open({str(tmp_path / 'x.txt')!r}, 'w').write(str(X))")]
+    path = tmp_path / "n.ipynb"
+    nbformat.write(nb, path)
+    run_notebook(path, {"X": 2}, cwd=tmp_path)          # executed in place: keeps its injected cell
+    assert (tmp_path / "x.txt").read_text() == "2"
+    run_notebook(path, {"X": 3}, cwd=tmp_path)
+    assert (tmp_path / "x.txt").read_text() == "3"
+    assert sum("injected-parameters" in c.metadata.get("tags", []) for c in nbformat.read(path, 4).cells) == 1

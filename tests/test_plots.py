@@ -1,0 +1,49 @@
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+from digitseq.metrics import evaluate
+from digitseq.plots import plot_by_class, plot_confusions
+
+
+def _report():
+    return evaluate(["Il1O0", "abc", "ab", "A1!", "a b"], ["ll1OO", "ac", "abx", "A1!", "a  b"])
+
+
+def _cells(fig):
+    """Annotated counts of the matrix, as {(row label, column label): text}."""
+    ax = fig.axes[0]
+    xs = [t.get_text() for t in ax.get_xticklabels()]
+    ys = [t.get_text() for t in ax.get_yticklabels()]
+    return {(ys[round(t.get_position()[1])], xs[round(t.get_position()[0])]): t.get_text() for t in ax.texts}
+
+
+def test_plot_confusions_matrix_of_the_top_pairs():
+    fig = plot_confusions(_report())
+    assert isinstance(fig, Figure)
+    assert _cells(fig) == {("I", "l"): "1", ("0", "O"): "1", ("b", "∅"): "1", ("∅", "x"): "1", ("∅", "␣"): "1"}
+    plt.close(fig)
+    pairs = [{"truth": "l", "pred": "1", "count": 7}, {"truth": "O", "pred": "0", "count": 2},
+             {"truth": "S", "pred": "5", "count": 1}]
+    fig = plot_confusions(pairs, top=2)
+    assert _cells(fig) == {("l", "1"): "7", ("O", "0"): "2"}
+    plt.close(fig)
+
+
+def test_plot_by_class_bars():
+    fig = plot_by_class(_report())
+    assert isinstance(fig, Figure)
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert [s.split("\n")[0] for s in labels] == ["digits", "upper", "lower", "punctuation", "other"]
+    assert len(fig.axes[0].patches) == 10                        # recall and F1 for each of 5 classes
+    plt.close(fig)
+
+
+def test_plots_of_an_empty_report():
+    empty = evaluate([], [])
+    for fig in (plot_confusions(empty), plot_confusions([]), plot_by_class(empty), plot_by_class({})):
+        assert isinstance(fig, Figure)
+        plt.close(fig)
+    perfect = evaluate(["12"], ["12"])
+    fig = plot_confusions(perfect)
+    assert [t.get_text() for t in fig.axes[0].texts] == ["no confusions"]
+    plt.close(fig)
