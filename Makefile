@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 export PYTHONUNBUFFERED := 1
 export MPLBACKEND := Agg
 
-.PHONY: run test lint bench bench-peers ablation release release-ascii setup clean notebooks
+.PHONY: run test lint bench bench-foreign bench-peers ablation release release-ascii setup clean notebooks
 
 setup: $(STAMP)
 
@@ -41,9 +41,15 @@ bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
 # Side by side with RapidOCR and Tesseract (optional extras: pip install -r requirements-peers.txt,
-# apt-get install tesseract-ocr) on the test and wild sets that make run / make release generate.
+# apt-get install tesseract-ocr) on the test and wild sets that make release / make release-ascii and
+# benchmarks/bench_foreign.py generate.
+# Accuracy on text drawn by matplotlib (not our renderer) in held-out fonts, both shipped models.
+bench-foreign: $(STAMP)
+	$(PY) benchmarks/bench_foreign.py --count 500
+	$(PY) benchmarks/bench_foreign.py --count 500 --model ascii
+
 bench-peers: $(STAMP)
-	$(PY) benchmarks/bench_peers.py --limit 1000
+	$(PY) benchmarks/bench_peers.py --limit 200
 
 ablation: $(STAMP)
 	$(PY) -m digitseq.notebooks 4_Ablations.ipynb

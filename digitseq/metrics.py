@@ -196,6 +196,17 @@ def evaluate(truths: Sequence[str], preds: Sequence[str], top_confusions: int = 
     }
 
 
+def merge_confusions(reports: Sequence[dict], top: int = 20) -> list[dict]:
+    """The ``confusions`` of several reports added up: the ``top`` pairs, most frequent first.
+
+    Only pairs that made a report's own top list are counted, so a rare pair may be missing."""
+    total: Counter = Counter()
+    for r in reports:
+        for c in r.get("confusions", []):
+            total[c["truth"], c["pred"]] += c["count"]
+    return _top(total, top)
+
+
 def worst_errors(truths: Sequence[str], preds: Sequence[str], confidences: Sequence[float] | None = None,
                  n: int = 10) -> list[dict]:
     """The ``n`` wrong predictions with the largest edit distance (ties: most confident first)."""

@@ -4,7 +4,7 @@ import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from digitseq import ROOT  # noqa: E402
+from digitseq import WEIGHTS_DIR  # noqa: E402
 from digitseq.fonts import load_fonts  # noqa: E402
 from digitseq.generate import generate  # noqa: E402
 
@@ -28,6 +28,6 @@ def digits_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def shipped_model():
-    path = ROOT / "Model" / "CRNN" / "crnn.pt"
-    assert path.is_file(), "the shipped CRNN weights are missing"
+    path = WEIGHTS_DIR / "digits.pt"
+    assert path.is_file(), "the shipped digit model is missing"
     return path

@@ -165,3 +165,13 @@ def test_format_report_shows_confusions_and_classes():
     digits = evaluate(["123"], ["128"])
     digits.update(data="set", model="m.pt")
     assert "'3'->'8':1" in format_report(digits) and "by class" not in format_report(digits)
+
+
+def test_merge_confusions_adds_counts_across_reports():
+    from digitseq.metrics import evaluate, merge_confusions
+
+    a = evaluate(["l1", "O0"], ["11", "00"])        # l->1 once, O->0 once
+    b = evaluate(["ll", "O"], ["11", "0"])          # l->1 twice, O->0 once
+    merged = merge_confusions([a, b])
+    assert merged == [{"truth": "l", "pred": "1", "count": 3}, {"truth": "O", "pred": "0", "count": 2}]
+    assert merge_confusions([a, b], top=1) == merged[:1] and merge_confusions([]) == []

@@ -1,0 +1,29 @@
+"""The matplotlib-drawn benchmark sets: labelled like ours, deterministic, and readable by the model's reader."""
+
+import sys
+
+import numpy as np
+
+from digitseq import ROOT
+from digitseq.data import read_labels
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import bench_foreign  # noqa: E402
+
+
+def test_foreign_sets_are_labelled_deterministic_and_in_held_out_fonts(tmp_path):
+    a = bench_foreign.make_set("aug12", 4, seed=3, root=tmp_path / "a")
+    b = bench_foreign.make_set("aug12", 4, seed=3, root=tmp_path / "b")
+    labels = read_labels(a, alphabet="0123456789")
+    assert len(labels.labels) == 4 and all(len(t) == 12 for t in labels.labels)
+    assert (a / "labels.csv").read_text() == (b / "labels.csv").read_text()
+    assert all((a / f).read_bytes() == (b / f).read_bytes() for f in ("00000.png", "00003.png"))
+    held_out = {p.split("/")[-2] for p in bench_foreign.held_out_fonts("0123456789")}
+    fonts = [line.rsplit(",", 1)[1] for line in (a / "labels.csv").read_text().splitlines()[1:]]
+    assert set(fonts) <= held_out
+
+
+def test_a_clean_draw_is_dark_text_on_white_with_the_text_inside():
+    font = bench_foreign.held_out_fonts("0123456789")[0]
+    img = np.asarray(bench_foreign.draw("12345", font, np.random.default_rng(0), degraded=False).convert("L"))
+    assert img[0].min() > 200 and img[-1].min() > 200 and img.min() < 60
