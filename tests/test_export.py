@@ -73,3 +73,19 @@ def test_bad_onnx_file(tmp_path, digits_dir, capsys):
     assert main(["recognize", str(digits_dir), "--backend", "onnx", "--model", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "bad.onnx" in err and "not a readable ONNX model" in err and err.count("\n") == 1
+
+
+def test_parity_check_fails_for_an_onnx_file_of_other_weights(tmp_path, digits_dir, shipped_model):
+    from digitseq.errors import DigitseqError
+    from digitseq.export import export_onnx, parity_check
+
+    ckpt = torch.load(shipped_model, weights_only=True)
+    ckpt["state_dict"] = {k: (v.flip(0) if k.startswith("head") or "rnn" in k else v)
+                          for k, v in ckpt["state_dict"].items()}
+    other = tmp_path / "other.pt"
+    torch.save(ckpt, other)
+    export_onnx(other, tmp_path / "other.onnx")
+    report = parity_check(shipped_model, tmp_path / "other.onnx", digits_dir, strict=False)
+    assert not report["ok"] and report["n"] == 24 and report["max_abs_logit_diff"] > report["tolerance"]
+    with pytest.raises(DigitseqError, match="parity check failed"):
+        parity_check(shipped_model, tmp_path / "other.onnx", digits_dir)
