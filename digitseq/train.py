@@ -428,6 +428,9 @@ def train_crnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: Tra
     seed_everything(cfg.seed)
     codec = Codec(alphabet) if alphabet else Codec.from_labels(train_set.labels)
     for name, ds in (("training", train_set), ("validation", val_set)):
+        drawn_from = getattr(ds, "alphabet", None)   # a RenderedDataset draws every label from its alphabet
+        if drawn_from is not None and set(drawn_from) <= set(codec.alphabet):
+            continue                                 # (checking would mean drawing millions of labels)
         for t in ds.labels:
             try:
                 codec.encode(t)

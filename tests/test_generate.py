@@ -89,3 +89,18 @@ def test_rendered_dataset_fresh_draws_new_samples_each_epoch():
     assert second != first
     assert all(len(t) == 6 for t in second)
     assert stream[0][0].shape[0] == 32
+
+
+def test_a_stream_drawing_characters_outside_the_alphabet_is_refused(digits_dir, tmp_path):
+    import pytest
+
+    from digitseq.data import ImageSet
+    from digitseq.errors import DigitseqError
+    from digitseq.generate import RenderedDataset
+    from digitseq.train import TrainConfig, train_crnn
+
+    val = ImageSet.from_folders([digits_dir], progress=False)
+    stream = RenderedDataset(8, min_length=3, max_length=3, seed=1, alphabet="ABC")
+    with pytest.raises(DigitseqError, match="training set"):
+        train_crnn(stream, val, tmp_path / "m.pt", TrainConfig(epochs=1, batch_size=8, show_predictions=0),
+                   "0123456789", {"channels": [8, 16, 16, 16], "rnn_hidden": 16}, progress=False, log=lambda m: None)
