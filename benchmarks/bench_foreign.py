@@ -84,7 +84,7 @@ def draw(text: str, font_path: str, rng: np.random.Generator, degraded: bool) ->
     fig = Figure(figsize=(max(2.0, 0.9 * len(text) * size_pt / 72) + 1, 2 * size_pt / 72 + 1), dpi=dpi)
     fig.patch.set_facecolor("white")
     fig.text(0.5, 0.5, text, fontproperties=FontProperties(fname=font_path, size=size_pt), color="black",
-             ha="center", va="center", rotation=angle, rotation_mode="anchor")
+             ha="center", va="center", rotation=angle, rotation_mode="anchor", parse_math=False)
     agg = FigureCanvasAgg(fig)
     agg.draw()
     ink = 255 - np.asarray(agg.buffer_rgba())[..., 0]
