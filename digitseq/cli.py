@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import DEFAULT_PRETRAINED_CNN, DIGITS, __version__
+from . import DEFAULT_PRETRAINED_CNN, DIGITS, WEIGHTS_DIR, __version__
 from .errors import DigitseqError
 
 EXIT_USER_ERROR = 2
@@ -87,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--val-images", help="folder the validation CSV's filenames are relative to")
     t.add_argument("--out", required=True, help="output folder (writes crnn.pt and last.pt) or a .pt path")
     t.add_argument("--alphabet", help="characters to recognise (default: those of the training labels, sorted)")
-    t.add_argument("--init", help="CRNN checkpoint to fine-tune from (layers whose shape fits are reused)")
+    t.add_argument("--init", help="CRNN checkpoint (or shipped model name: digits, ascii) to fine-tune from; layers "
+                   "whose shape fits are reused, and its alphabet unless --alphabet is given")
     t.add_argument("--pretrained", help="pretrained CNN checkpoint for the conv blocks")
     t.add_argument("--resume", help="last.pt of an interrupted run: continue exactly where it stopped")
     t.add_argument("--freeze-cnn", action=argparse.BooleanOptionalAction, default=False,
@@ -188,10 +189,16 @@ def cmd_train(a) -> int:
     if not a.resume:
         _check_output(out, a.force)
     alphabet = a.alphabet
-    if a.resume:
+    if a.init:
+        from .recognize import MODEL_NAMES
+
+        if a.init in MODEL_NAMES and not Path(a.init).exists():   # a shipped model by name
+            a.init = str(WEIGHTS_DIR / f"{a.init}.pt")
+    if a.resume or (a.init and not alphabet):
         from .models import load_checkpoint
 
-        alphabet = load_checkpoint(a.resume)["alphabet"]
+        # resuming continues the run's alphabet; fine-tuning keeps the model's unless --alphabet says otherwise
+        alphabet = load_checkpoint(a.resume or a.init)["alphabet"]
     train = _load_set(a.data, a.images, alphabet, augment=not a.no_augment, skip_bad=a.skip_bad, seed=a.seed)
     val = _load_set(a.val, a.val_images, alphabet or "".join(sorted(set("".join(train.labels)))), skip_bad=a.skip_bad)
     cfg = TrainConfig(epochs=a.epochs, finetune_epochs=a.finetune_epochs, batch_size=a.batch_size, lr=a.lr,

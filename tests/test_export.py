@@ -31,8 +31,10 @@ def test_export_with_parity_check_and_onnx_backend(tmp_path, digits_dir, shipped
 
 def test_textline_setting_travels_from_checkpoint_to_onnx(tmp_path, shipped_model, capsys):
     ckpt = torch.load(shipped_model, weights_only=True)
-    plain = Recognizer.load(shipped_model)
-    assert plain.textline is False                                   # old checkpoints: no "preprocess" key
+    ckpt.pop("preprocess", None)
+    old = tmp_path / "old.pt"
+    torch.save(ckpt, old)
+    assert Recognizer.load(old).textline is False                    # old checkpoints: no "preprocess" key
     ckpt["preprocess"] = {"textline": True}
     pt = tmp_path / "tl.pt"
     torch.save(ckpt, pt)
@@ -44,8 +46,8 @@ def test_textline_setting_travels_from_checkpoint_to_onnx(tmp_path, shipped_mode
     assert Recognizer.load(tmp_path / "tl.onnx").textline is True
     assert Recognizer.load(pt).textline is True
     assert Recognizer.load(tmp_path / "tl.onnx", textline=False).textline is False
-    old = OnnxModel(resolve_model("digits", "onnx")[0])
-    assert old.preprocess.get("textline", False) is False
+    shipped = OnnxModel(resolve_model("digits", "onnx")[0])          # the shipped pair agree
+    assert shipped.preprocess.get("textline", False) is Recognizer.load(shipped_model).textline is True
 
 
 def test_int8_export_is_written_with_metadata_and_checked(tmp_path, digits_dir, shipped_model, capsys):

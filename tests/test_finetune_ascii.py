@@ -83,3 +83,16 @@ def test_ascii_init_then_interrupt_between_epochs_then_resume(first_model, tmp_p
 
 def test_ascii_init_then_interrupt_mid_epoch_then_resume(first_model, tmp_path, capsys, monkeypatch):
     init_interrupt_resume(first_model, tmp_path, capsys, monkeypatch, call=BATCHES + 2)
+
+
+def test_the_shipped_ascii_model_fine_tunes_on_a_users_folder(first_model, tmp_path, capsys):
+    from digitseq import WEIGHTS_DIR
+
+    data, _ = first_model
+    shipped = WEIGHTS_DIR / "ascii.pt"
+    code, out, _ = run(["train", data, "--val", data, "--batch-size", 8, "--out", tmp_path / "mine", "--epochs", 1,
+                        "--init", "ascii"], capsys)       # a shipped model by name; its alphabet is kept
+    assert code == 0 and "tensors reused" in out
+    tuned = ckpt(tmp_path / "mine" / "crnn.pt")
+    assert tuned["alphabet"] == PRINTABLE_ASCII == ckpt(shipped)["alphabet"]
+    assert tuned["arch"] == ckpt(shipped)["arch"]

@@ -140,12 +140,15 @@ def test_textline_crop_comes_after_grey_and_before_resizing(fake_textline):
 def test_textline_switch_reaches_every_path(digits_dir, fake_textline, capsys, tmp_path):
     path = digits_dir / "000000.png"
     Recognizer.load().predict(path)
-    assert not fake_textline                                         # the shipped model: no text-line crop
-    Recognizer.load(textline=True).predict(path)
+    assert len(fake_textline) == 1                                   # the shipped model crops, as it was trained
+    Recognizer.load(textline=False).predict(path)
+    assert len(fake_textline) == 1
+    assert main(["recognize", str(path), "--no-textline"]) == 0
     assert len(fake_textline) == 1
     assert main(["recognize", str(path), "--textline"]) == 0
     assert len(fake_textline) == 2
-    assert main(["recognize", str(path), "--no-textline"]) == 0
+    assert main(["evaluate", str(digits_dir), "--no-textline", "--json", str(tmp_path / "off.json")]) == 0
+    assert len(fake_textline) == 2 and '"textline": false' in (tmp_path / "off.json").read_text()
     assert main(["evaluate", str(digits_dir), "--textline", "--json", str(tmp_path / "m.json")]) == 0
     assert len(fake_textline) == 2 + 24
     assert '"textline": true' in (tmp_path / "m.json").read_text()

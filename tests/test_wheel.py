@@ -64,7 +64,7 @@ def test_wheel_ships_the_weights_and_no_torch_dependency(runtime_venv):
     with zipfile.ZipFile(wheel) as z:
         names = set(z.namelist())
         meta = z.read(next(n for n in names if n.endswith("METADATA"))).decode()
-    assert {"digitseq/weights/digits.onnx", "digitseq/weights/digits.pt"} <= names
+    assert {f"digitseq/weights/{m}.{x}" for m in ("digits", "ascii") for x in ("onnx", "pt")} <= names
     requires = [ln for ln in meta.splitlines() if ln.startswith("Requires-Dist:")]
     base = [ln for ln in requires if "extra ==" not in ln]
     assert any("onnxruntime" in ln for ln in base) and not any("torch" in ln for ln in base)
@@ -82,6 +82,7 @@ def test_installed_runtime_recognises_outside_the_checkout_without_torch(runtime
             "p = digitseq.Recognizer.load().predict('x.png')\n"
             "assert importlib.util.find_spec('torch') is None, 'torch is installed'\n"
             "assert 'torch' not in sys.modules\n"
+            "assert len(digitseq.Recognizer.load('ascii').alphabet) == 94\n"
             "print(digitseq.__file__)\n"
             "print(p.text)\n")
     proc = _run([py, "-c", code], cwd=work, env=env)
