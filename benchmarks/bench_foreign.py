@@ -39,6 +39,7 @@ from common import ROOT, write  # noqa: E402
 
 from digitseq import ASCII, DIGITS  # noqa: E402
 from digitseq.fonts import load_fonts  # noqa: E402
+from digitseq.render import LUMA  # noqa: E402
 
 SETS = {  # name: (alphabet, min length, max length, degraded)
     "clean5": (DIGITS, 5, 5, False),
@@ -64,8 +65,7 @@ def _colours(rng: np.random.Generator, degraded: bool) -> tuple[tuple, tuple, tu
             fg, bg = np.array([g] * 3), np.array([rng.integers(170, 256)] * 3)
             if rng.random() < 0.3:
                 fg, bg = 255 - fg, 255 - bg
-        lum = lambda c: 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]  # noqa: E731
-        if abs(lum(fg) - lum(bg)) >= 90:
+        if abs(float(LUMA @ (fg - bg))) >= 90:
             bg2 = np.clip(bg + rng.integers(-40, 41, 3), 0, 255) if rng.random() < 0.4 else bg
             return tuple(int(v) for v in fg), tuple(int(v) for v in bg), tuple(int(v) for v in bg2)
 
@@ -133,7 +133,7 @@ def make_set(name: str, count: int, seed: int = 0, root: Path = ROOT / "img") ->
     alphabet, lo, hi, degraded = SETS[name]
     out = root / f"foreign_{name}"
     labels = out / "labels.csv"
-    if labels.exists() and sum(1 for _ in open(labels)) == count + 1:
+    if labels.exists() and labels.read_text(encoding="utf-8").count("\n") == count + 1:
         return out
     out.mkdir(parents=True, exist_ok=True)
     fonts = held_out_fonts(alphabet)

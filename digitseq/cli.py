@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import DEFAULT_PRETRAINED_CNN, DIGITS, WEIGHTS_DIR, __version__
+from . import DEFAULT_PRETRAINED_CNN, DIGITS, __version__
 from .errors import DigitseqError
 
 EXIT_USER_ERROR = 2
@@ -189,11 +189,10 @@ def cmd_train(a) -> int:
     if not a.resume:
         _check_output(out, a.force)
     alphabet = a.alphabet
-    if a.init:
-        from .recognize import MODEL_NAMES
+    if a.init:   # a checkpoint path, or a shipped model by name
+        from .recognize import resolve_model
 
-        if a.init in MODEL_NAMES and not Path(a.init).exists():   # a shipped model by name
-            a.init = str(WEIGHTS_DIR / f"{a.init}.pt")
+        a.init = str(resolve_model(a.init, "torch")[0])
     if a.resume or (a.init and not alphabet):
         from .models import load_checkpoint
 
