@@ -95,6 +95,20 @@ def toy_parameters(workdir: Path) -> dict[str, dict]:
     }
 
 
+def parse_overrides(items: list[str]) -> dict:
+    """``["seed=1", "lr=2e-3", "freeze_cnn=false"]`` -> ``{"seed": 1, "lr": 0.002, "freeze_cnn": False}``."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--config expects KEY=VALUE, got {item!r}")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
 def ship(checkpoint: Path, onnx: Path, name: str) -> list[Path]:
     """Copy a trained model into the package (``digitseq/weights/<name>.pt`` and ``.onnx``)."""
     WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
@@ -116,6 +130,8 @@ def main(argv=None) -> int:
     ap.add_argument("--start", type=int, choices=[1, 2, 3], default=1,
                     help="first notebook to run (the earlier ones' images and models must exist)")
     ap.add_argument("--init", help="notebook 3 continues from this CRNN checkpoint (its INIT parameter)")
+    ap.add_argument("--config", nargs="+", default=[], metavar="KEY=VALUE",
+                    help="override notebook 3's CONFIG entries, e.g. --config seed=1 lr=2e-3 epochs=9")
     a = ap.parse_args(argv)
     times = {}
     workdir = Path(tempfile.mkdtemp(prefix="digitseq-toy-")) if a.toy else None
@@ -123,6 +139,9 @@ def main(argv=None) -> int:
     params = toy_parameters(workdir) if workdir else make_params()
     if a.init:
         params.setdefault("3_CRNN.ipynb", {})["INIT"] = a.init
+    if a.config:
+        nb3 = params.setdefault("3_CRNN.ipynb", {})
+        nb3["CONFIG"] = {**nb3.get("CONFIG", {}), **parse_overrides(a.config)}
     out_dir = workdir or (ROOT / "results" / "ascii" if a.preset == "release-ascii" else None)
     t_all = time.time()
     for name in NOTEBOOKS[a.start - 1:]:
