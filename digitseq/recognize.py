@@ -11,9 +11,10 @@ path (a ``.pt`` checkpoint or an exported ``.onnx``). Backends: ``onnx`` runs th
 onnxruntime and imports no torch; ``torch`` runs a ``.pt`` checkpoint; ``auto`` (the default) takes
 the ``.onnx`` of a named model when onnxruntime is installed, and a path as what it is.
 
-Many files (:meth:`Recognizer.predict_files`) go through a pipeline: reader threads decode and
-preprocess images ahead (PIL releases the GIL) while network threads run width-sorted batches of a
-bounded window (onnxruntime releases it too); results come back in input order, memory stays flat.
+Many files (:meth:`Recognizer.predict_files`) go through a pipeline: readers decode and preprocess
+images ahead (forked processes from 256 files on, threads below; see :func:`digitseq.image.use_processes`)
+while network threads run width-sorted batches of a bounded window (onnxruntime releases the GIL);
+results come back in input order, memory stays flat.
 """
 
 from __future__ import annotations
@@ -161,7 +162,7 @@ class Recognizer:
         """Load a model by name (``"digits"``, the default, or ``"ascii"``) or by path (``.pt`` or ``.onnx``).
 
         ``textline`` overrides the model's own preprocessing setting (None: the model's).
-        ``threads``: image-reading threads for :meth:`predict_files` (default one per core, 2 to 8);
+        ``threads``: image readers for :meth:`predict_files` (default one per core, 2 to 8);
         onnxruntime gets a quarter as many intra-op threads (at least one: on 2 cores the network has one
         core and the decoding the other).
         """
@@ -219,7 +220,7 @@ class Recognizer:
                       ) -> Iterator[tuple[Path | str, Prediction | None, str | None]]:
         """Read many files, going on past unreadable ones. Yields (path, Prediction | None, error | None) in order.
 
-        Reader threads decode images ahead; each ``window`` of them is sorted by width into batches of
+        Readers decode images ahead; each ``window`` of them is sorted by width into batches of
         ``batch_size`` that network threads run (onnxruntime sessions take concurrent runs), while the
         readers go on with the next window. Whichever work is waiting gets the cores, so they stay busy
         to the last image, and memory stays bounded (two windows in flight, ``2 × window`` read ahead).

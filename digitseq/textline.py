@@ -35,6 +35,19 @@ MAX_GAP = 1.2               # column runs further apart than this (in band heigh
 MERGE_GAP = 0.35            # row bands closer than this (in heights of the main band) are merged into it
 
 
+def _median(v: np.ndarray):
+    """``np.median`` of a 1-D float32 array (the same value and type) without its generic overhead."""
+    n = len(v)
+    k = n // 2
+    if n % 2:
+        return np.partition(v, k)[k]
+    p = np.partition(v, (k - 1, k))
+    return (p[k - 1] + p[k]) / 2
+
+
+_RIDGE = np.eye(3, dtype=np.float32) * 1e-6
+
+
 def _background(a: np.ndarray, ring: int = 2) -> np.ndarray:
     """A plane a + b·x + c·y fitted to the border ring, twice, dropping outliers (text touching edges)."""
     h, w = a.shape
@@ -48,14 +61,14 @@ def _background(a: np.ndarray, ring: int = 2) -> np.ndarray:
     ys = np.concatenate([ys_row, ys_col]) / h
     design = np.stack([np.ones_like(xs), xs, ys], 1)
     keep = np.ones(len(vals), bool)
-    coef = np.array([np.median(vals), 0.0, 0.0], np.float32)
+    coef = np.array([_median(vals), 0.0, 0.0], np.float32)
     for _ in range(2):
-        if keep.sum() < 6:
+        if np.count_nonzero(keep) < 6:
             break
-        d = design[keep]
-        coef = np.linalg.solve(d.T @ d + np.eye(3, dtype=np.float32) * 1e-6, d.T @ vals[keep])
+        d = np.compress(keep, design, axis=0)
+        coef = np.linalg.solve(d.T @ d + _RIDGE, d.T @ np.compress(keep, vals))
         res = np.abs(design @ coef - vals)
-        mad = float(np.median(res[keep])) + 1.0
+        mad = float(_median(np.compress(keep, res))) + 1.0
         keep = res < 3.0 * mad + 4.0
     yy = (np.arange(h, dtype=np.float32) / h)[:, None]
     xx = (np.arange(w, dtype=np.float32) / w)[None, :]
@@ -84,9 +97,11 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
 def ink_mask(grey: np.ndarray) -> np.ndarray:
     """Boolean mask of the pixels that differ from the (planar) background like text does."""
     a = grey.astype(np.float32)
-    diff = np.clip(np.abs(a - _background(a)), 0, 255).astype(np.uint8)
-    diff = np.asarray(Image.fromarray(diff).filter(ImageFilter.BoxBlur(1)))
-    hist = np.bincount(diff.ravel(), minlength=256)
+    np.subtract(a, _background(a), out=a)
+    np.abs(a, out=a)
+    blurred = Image.fromarray(np.clip(a, 0, 255, out=a).astype(np.uint8)).filter(ImageFilter.BoxBlur(1))
+    diff = np.asarray(blurred)
+    hist = np.asarray(blurred.histogram())
     top = int(np.nonzero(hist)[0][-1])
     if top < MIN_CONTRAST:
         return np.zeros(diff.shape, bool)

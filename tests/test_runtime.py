@@ -106,12 +106,26 @@ def test_read_ahead_is_bounded_and_ordered(monkeypatch):
         return np.full((height, 10), path % 256, dtype=np.uint8)
 
     monkeypatch.setattr(image_mod, "load", fake_load)
-    items = iter_loaded(list(range(1000)), ahead=64, workers=2, chunk=8)
+    items = iter_loaded(list(range(1000)), ahead=64, workers=2, chunk=8, processes=False)
     first = next(items)
     time.sleep(0.3)                    # the readers stop once 64 images wait unconsumed
     assert first[0][0, 0] == 0 and len(loaded) <= 64 + 8
     rest = list(items)
     assert len(loaded) == 1000 and [int(a[0, 0]) for a, _ in rest] == [i % 256 for i in range(1, 1000)]
+
+
+def test_process_readers_give_what_thread_readers_give(digits_dir, tmp_path):
+    paths = sorted(digits_dir.glob("*.png"))
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a png")
+    paths = paths[:10] + [bad, tmp_path / "missing.png"] + paths[10:]
+    threads = list(iter_loaded(paths, textline=True, workers=2, chunk=3, processes=False))
+    procs = list(iter_loaded(paths, textline=True, workers=2, chunk=3, ahead=12, processes=True))
+    assert len(procs) == len(paths) > 20
+    assert [e for _, e in procs] == [e for _, e in threads]
+    assert "not an image" in procs[10][1] and "no such file" in procs[11][1]
+    assert all(np.array_equal(a, b) for (a, _), (b, _) in zip(procs, threads) if a is not None)
+    assert not image_mod.use_processes(image_mod.PROCESS_MIN_FILES - 1)
 
 
 @pytest.fixture

@@ -84,3 +84,15 @@ def test_preprocess_switch():
     on = preprocess(img, 32, textline=True)
     assert off.shape == (32, 64)
     assert on.shape[0] == 32 and on.shape[1] > 1.3 * off.shape[1]   # the text now fills the height
+
+
+def test_fast_median_matches_numpy():
+    from digitseq.textline import _median
+
+    assert _median(np.array([3, 1, 2], np.float32)) == 2.0
+    assert _median(np.array([4, 1, 3, 2], np.float32)) == 2.5
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 7, 100, 1001):
+        v = (rng.random(n) * 255).astype(np.float32)
+        m = _median(v)
+        assert m == np.median(v) and m.dtype == np.float32
