@@ -46,3 +46,10 @@ def test_parameters_injected_into_an_executed_notebook_do_not_stack(tmp_path):
     run_notebook(path, {"X": 3}, cwd=tmp_path)
     assert (tmp_path / "x.txt").read_text() == "3"
     assert sum("injected-parameters" in c.metadata.get("tags", []) for c in nbformat.read(path, 4).cells) == 1
+
+
+def test_only_the_ascii_release_ships_by_default():
+    from digitseq.pipeline import PRESETS
+
+    ships = {name: preset[3] for name, preset in PRESETS.items()}
+    assert ships == {"run": False, "release": False, "release-ascii": True}
