@@ -26,6 +26,14 @@ def parameters_index(nb) -> int:
     raise DigitseqError("notebook has no code cell")
 
 
+def default_parameters(path: str | Path) -> dict:
+    """The values a notebook's parameters cell sets (the cell holds plain assignments of literals)."""
+    nb = nbformat.read(Path(path), as_version=4)
+    namespace: dict = {}
+    exec(nb.cells[parameters_index(nb)].source, {}, namespace)
+    return namespace
+
+
 def run_notebook(path: str | Path, params: dict | None = None, out: str | Path | None = None,
                  cwd: str | Path | None = None, timeout: int | None = None) -> float:
     """Run ``path`` (writing the executed notebook to ``out``, default: in place); return seconds taken."""

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from . import ASCII, ROOT
-from .notebooks import run_notebook
+from .notebooks import default_parameters, run_notebook
 
 NOTEBOOKS = ("1_Gen_Images.ipynb", "2_Pretrain_CNN.ipynb", "3_CRNN.ipynb")
 WEIGHTS_DIR = ROOT / "digitseq" / "weights"
@@ -113,6 +113,18 @@ def parse_overrides(items: list[str]) -> dict:
     return out
 
 
+def with_overrides(params: dict[str, dict], init: str | None = None, config: list[str] = ()) -> dict[str, dict]:
+    """Notebook parameters plus ``--init`` (notebook 3's INIT) and ``--config`` entries, the latter on top of
+    the preset's CONFIG or, where the preset has none, of the notebook's own."""
+    if init:
+        params.setdefault("3_CRNN.ipynb", {})["INIT"] = init
+    if config:
+        nb3 = params.setdefault("3_CRNN.ipynb", {})
+        base = nb3.get("CONFIG") or default_parameters(ROOT / "3_CRNN.ipynb")["CONFIG"]
+        nb3["CONFIG"] = {**base, **parse_overrides(config)}
+    return params
+
+
 def ship(checkpoint: Path, onnx: Path, name: str) -> list[Path]:
     """Copy a trained model into the package (``digitseq/weights/<name>.pt`` and ``.onnx``)."""
     WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
@@ -143,11 +155,7 @@ def main(argv=None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="digitseq-toy-")) if a.toy else None
     make_params, model_name, shipped_name, ships, check_set = PRESETS[a.preset]
     params = toy_parameters(workdir) if workdir else make_params()
-    if a.init:
-        params.setdefault("3_CRNN.ipynb", {})["INIT"] = a.init
-    if a.config:
-        nb3 = params.setdefault("3_CRNN.ipynb", {})
-        nb3["CONFIG"] = {**nb3.get("CONFIG", {}), **parse_overrides(a.config)}
+    params = with_overrides(params, a.init, a.config)
     out_dir = workdir or (ROOT / "results" / "ascii" if a.preset == "release-ascii" else None)
     t_all = time.time()
     for name in NOTEBOOKS[a.start - 1:]:

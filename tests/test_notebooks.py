@@ -3,6 +3,7 @@
 import json
 
 import nbformat
+import pytest
 
 from digitseq import ROOT
 from digitseq.notebooks import run_notebook
@@ -53,3 +54,17 @@ def test_only_the_ascii_release_ships_by_default():
 
     ships = {name: preset[3] for name, preset in PRESETS.items()}
     assert ships == {"run": False, "release": False, "release-ascii": True}
+
+
+def test_config_overrides_keep_the_rest_of_the_config():
+    from digitseq.pipeline import PRESETS, parse_overrides, with_overrides
+
+    assert parse_overrides(["seed=1", "lr=2e-3", "freeze_cnn=false", "schedule=cyclic"]) == \
+        {"seed": 1, "lr": 0.002, "freeze_cnn": False, "schedule": "cyclic"}
+    with pytest.raises(SystemExit, match="KEY=VALUE"):
+        parse_overrides(["epochs"])
+    run = with_overrides(PRESETS["run"][0](), "a.pt", ["seed=1"])["3_CRNN.ipynb"]   # the notebook's own CONFIG
+    assert run["INIT"] == "a.pt" and run["CONFIG"]["seed"] == 1
+    assert run["CONFIG"]["epochs"] == 10 and run["CONFIG"]["schedule"] == "onecycle"
+    release = with_overrides(PRESETS["release"][0](), config=["lr=2e-3"])["3_CRNN.ipynb"]["CONFIG"]
+    assert release["lr"] == 0.002 and release["epochs"] == 9 and release["time_budget"] == 95 * 60
