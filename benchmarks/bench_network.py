@@ -108,12 +108,18 @@ def wide_model(dst: Path) -> Path:
     import torch
 
     from digitseq.export import export_onnx
-    from digitseq.models import build_model, load_checkpoint, make_checkpoint, save_checkpoint
+    from digitseq.models import (
+        build_model,
+        load_checkpoint,
+        make_checkpoint,
+        num_classes_for,
+        save_checkpoint,
+    )
 
     ck = load_checkpoint(SHIPPED.with_suffix(".pt"))
     arch = {**ck["arch"], "channels": [32, 64, 128, 192]}
     torch.manual_seed(0)
-    model = build_model("crnn", arch, len(ck["alphabet"]) + 1)
+    model = build_model("crnn", arch, num_classes_for("crnn", ck["alphabet"]))
     save_checkpoint(make_checkpoint(model, "crnn", arch, ck["alphabet"], ck["normalisation"],
                                     preprocess=ck.get("preprocess")), dst.with_suffix(".pt"))
     export_onnx(dst.with_suffix(".pt"), dst)

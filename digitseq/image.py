@@ -281,8 +281,8 @@ def use_processes(n_files: int) -> bool:
     """Whether ``n_files`` are worth reading in forked processes rather than threads.
 
     Decoding releases the GIL, but the text-line crop is many small numpy calls that hold it: on 2 cores,
-    two reader threads read 572 realistic files/s, one alone 692, two forked processes 1,297
-    (benchmarks/realistic.py files, text-line crop on). Forking costs ~10 ms, so only many files
+    two reader threads read 726 realistic files/s, one alone 783, two forked processes 1,441
+    (benchmarks/bench_readers.py: text-line crop on, no network). Forking costs ~10 ms, so only many files
     pay; fork is used on Linux only (elsewhere a spawned child would re-import the caller's script).
     """
     import multiprocessing
