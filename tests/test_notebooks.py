@@ -66,5 +66,24 @@ def test_config_overrides_keep_the_rest_of_the_config():
     run = with_overrides(PRESETS["run"][0](), "a.pt", ["seed=1"])["3_CRNN.ipynb"]   # the notebook's own CONFIG
     assert run["INIT"] == "a.pt" and run["CONFIG"]["seed"] == 1
     assert run["CONFIG"]["epochs"] == 10 and run["CONFIG"]["schedule"] == "onecycle"
-    release = with_overrides(PRESETS["release"][0](), config=["lr=2e-3"])["3_CRNN.ipynb"]["CONFIG"]
-    assert release["lr"] == 0.002 and release["epochs"] == 9 and release["time_budget"] == 95 * 60
+    release = with_overrides(PRESETS["release"][0](), config=["lr=1e-3"])["3_CRNN.ipynb"]["CONFIG"]
+    assert release["lr"] == 0.001 and release["epochs"] == 10 and release["time_budget"] == 85 * 60
+
+
+@pytest.mark.parametrize("preset,held_out", [
+    ("release", ["test_five_digits", "test_12_digits", "test_1_20_digits", "wild_five_digits", "wild_12_digits",
+                 "wild_1_20_digits"]),
+    ("release-ascii", ["test_ascii", "wild_ascii"])])
+def test_releases_keep_the_held_out_sets_where_their_seeds_were(preset, held_out):
+    """Notebook 1 seeds set i with SEED + 1000·i: the test and wild sets must keep positions 3, 4, ... so
+    that every release is measured on the same images, and no release may train on them."""
+    from digitseq.pipeline import PRESETS
+
+    params = PRESETS[preset][0]()
+    datasets = params["1_Gen_Images.ipynb"]["DATASETS"]
+    names = list(datasets)
+    assert names[3:3 + len(held_out)] == held_out
+    assert all(datasets[s][3] in ("test", "wild") for s in held_out)
+    train_sets = params["3_CRNN.ipynb"]["TRAIN_SETS"]
+    assert not set(train_sets) & set(held_out) and set(train_sets) <= set(names)
+    assert all(datasets[s][3] == "train" for s in train_sets)
