@@ -23,7 +23,7 @@ def image_grid(images, titles=None, ncols: int = 4, width: float = 3.0, height: 
         img = np.asarray(img)
         ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255)
         if title is not None:
-            ax.set_title(str(title), fontsize=8)
+            ax.set_title(str(title), fontsize=8, parse_math=False)   # labels are text: "$5$" is not maths
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
@@ -195,8 +195,9 @@ def confusion(truths, preds, labels: str):
         for j in range(k):
             if m[i, j]:
                 ax.text(j, i, m[i, j], ha="center", va="center", fontsize=7, color="white" if i == j else "black")
-    ax.set(xticks=range(k), yticks=range(k), xticklabels=list(labels), yticklabels=list(labels),
-           xlabel="predicted", ylabel="true", title="confusion matrix")
+    ax.set_xticks(range(k), list(labels), parse_math=False)
+    ax.set_yticks(range(k), list(labels), parse_math=False)
+    ax.set(xlabel="predicted", ylabel="true", title="confusion matrix")
     fig.tight_layout()
     return fig
 
@@ -241,13 +242,13 @@ def ctc_path(recognizer, images, ncols: int = 1):
         best = probs.argmax(1)
         top, bottom = axes[2 * k, 0], axes[2 * k + 1, 0]
         top.imshow(arr, cmap="gray", aspect="auto", extent=(0, steps, 1, 0))
-        top.set_title(f"prediction: {recognizer.codec.collapse(best)!r}", fontsize=9)
+        top.set_title(f"prediction: {recognizer.codec.collapse(best)!r}", fontsize=9, parse_math=False)
         top.axis("off")
         blank = best == 0
         bottom.bar(np.arange(steps) + 0.5, probs.max(1), width=0.9, color=np.where(blank, "lightgrey", "tab:blue"))
         for t in range(steps):
             bottom.text(t + 0.5, 0.05, recognizer.codec.raw([best[t]]), ha="center", fontsize=8,
-                        color="grey" if blank[t] else "black")
+                        color="grey" if blank[t] else "black", parse_math=False)
         bottom.set(xlim=(0, steps), ylim=(0, 1.05), yticks=[0, 1], ylabel="p")
         bottom.set_xticks([])
     fig.tight_layout()
@@ -314,8 +315,8 @@ def plot_confusions(report_or_pairs, top: int = 20):
     ax.imshow(m, cmap="Greys", vmin=0, vmax=2.5 * m.max())   # never darker than mid-grey: black counts stay legible
     for i, j in zip(*np.nonzero(m)):
         ax.text(j, i, m[i, j], ha="center", va="center", fontsize=8, color="black")
-    ax.set_xticks(range(len(cols)), [_shown(c) for c in cols])
-    ax.set_yticks(range(len(rows)), [_shown(c) for c in rows])
+    ax.set_xticks(range(len(cols)), [_shown(c) for c in cols], parse_math=False)
+    ax.set_yticks(range(len(rows)), [_shown(c) for c in rows], parse_math=False)
     ax.set_xticks(np.arange(len(cols) + 1) - 0.5, minor=True)
     ax.set_yticks(np.arange(len(rows) + 1) - 0.5, minor=True)
     ax.grid(which="minor", color="lightgrey", lw=0.5)

@@ -47,3 +47,24 @@ def test_plots_of_an_empty_report():
     fig = plot_confusions(perfect)
     assert [t.get_text() for t in fig.axes[0].texts] == ["no confusions"]
     plt.close(fig)
+
+
+def test_labels_with_dollar_signs_are_drawn_as_text(tmp_path):
+    """Password labels such as 'kKQ?$$Z)^0' are not mathtext: drawing them used to raise a ParseException."""
+    import numpy as np
+    from PIL import Image
+
+    from digitseq.plots import confusion, error_gallery, plot_confusions, sample_grid
+
+    Image.fromarray(np.full((20, 60), 255, np.uint8)).save(tmp_path / "a.png")
+    (tmp_path / "labels.csv").write_text("filename,label\na.png,kKQ?$$Z)^0\n")
+    figs = [sample_grid(tmp_path, n=1, ncols=1),
+            error_gallery([{"path": str(tmp_path / "a.png"), "truth": "$a$", "prediction": "$b$"}]),
+            plot_confusions([{"truth": "$", "pred": "S", "count": 2}, {"truth": "S", "pred": "$", "count": 1}]),
+            confusion(["$", "a"], ["$", "$"], "$a")]
+    for fig in figs:
+        fig.canvas.draw()                          # raises if any text is parsed as maths
+        texts = [t.get_text() for ax in fig.axes for t in [ax.title, *ax.get_xticklabels()]]
+        assert any("$" in t for t in texts)
+        plt.close(fig)
+    assert figs[0].axes[0].get_title() == "kKQ?$$Z)^0"
