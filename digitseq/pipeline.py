@@ -77,9 +77,9 @@ def _release_ascii() -> dict:
                          "TRAIN_SETS": list(train), "STREAM": None,
                          "VAL_SET": "val", "TEST_SETS": ["test_ascii"], "WILD_SETS": ["wild_ascii"],
                          "ARCH": {"rnn_hidden": 160, "rnn_layers": 1, "dropout": 0.1},
-                         "CONFIG": {"epochs": 7, "lr": 2e-3, "batch_size": 64, "patience": 12, "clip": 5.0,
+                         "CONFIG": {"epochs": 5, "lr": 2e-3, "batch_size": 64, "patience": 12, "clip": 5.0,
                                     "freeze_cnn": False, "augment": True, "seed": 0, "textline": True,
-                                    "show_predictions": 0, "time_budget": 55 * 60}},
+                                    "show_predictions": 0, "time_budget": 40 * 60}},
     }
 
 
