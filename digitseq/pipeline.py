@@ -1,17 +1,16 @@
 """The main job: execute notebooks 1 → 2 → 3 from the project root, with a named set of parameters.
 
     python -m digitseq.pipeline                          # make run: the notebooks' own parameters (≤ 25 min)
-    python -m digitseq.pipeline --ship                   # the same, then ship it: the shipped digit model
-    python -m digitseq.pipeline --preset release         # make release: fresh renders, larger budget (digits)
+    python -m digitseq.pipeline --ship                   # the same, then ship it
+    python -m digitseq.pipeline --preset release         # make release: the shipped digit model (larger budget)
     python -m digitseq.pipeline --preset release-ascii   # make release-ascii: the shipped password/code model
     python -m digitseq.pipeline --toy                    # seconds, into a scratch folder (tests)
 
 Each preset is only a set of notebook parameters: the same notebooks train every model. ``run``
 executes the notebooks in place and leaves the model in ``Model/CRNN/``; it never touches the weights
-that ship inside the package (``digitseq/weights/``) unless asked to with ``--ship`` (that is how the
-shipped digit model was made), so ``make run`` cannot silently replace better shipped weights with worse
-ones. ``release-ascii`` copies its result there by default (``--no-ship`` keeps it out); ``release``
-(digits) only with ``--ship``. The ASCII release writes its executed notebooks to
+that ship inside the package (``digitseq/weights/``) unless asked to with ``--ship``, so ``make run``
+cannot silently replace better shipped weights with worse ones. The releases continue from the shipped
+weights and copy their result there (``--no-ship`` keeps it out). The ASCII release writes its executed notebooks to
 ``results/ascii/`` so that the committed notebooks keep the digit run's outputs.
 """
 
@@ -84,11 +83,9 @@ def _release_ascii() -> dict:
 
 
 # preset -> (notebook parameters, model folder in Model/, shipped name, ships by default, parity-check set)
-# The digit release does not ship by default: its last result read unseen renderers worse than make run's
-# model (README, "Digits"), which is what ships now (`python -m digitseq.pipeline --ship`).
 PRESETS = {
     "run": (lambda: {}, "CRNN", "digits", False, "img/test_five_digits"),
-    "release": (_release_digits, "CRNN", "digits", False, "img/test_five_digits"),
+    "release": (_release_digits, "CRNN", "digits", True, "img/test_five_digits"),
     "release-ascii": (_release_ascii, "CRNN_ascii", "ascii", True, "img/ascii/test_ascii"),
 }
 

@@ -49,11 +49,11 @@ def test_parameters_injected_into_an_executed_notebook_do_not_stack(tmp_path):
     assert sum("injected-parameters" in c.metadata.get("tags", []) for c in nbformat.read(path, 4).cells) == 1
 
 
-def test_only_the_ascii_release_ships_by_default():
+def test_make_run_never_ships_by_default():
     from digitseq.pipeline import PRESETS
 
     ships = {name: preset[3] for name, preset in PRESETS.items()}
-    assert ships == {"run": False, "release": False, "release-ascii": True}
+    assert ships == {"run": False, "release": True, "release-ascii": True}
 
 
 def test_config_overrides_keep_the_rest_of_the_config():
