@@ -154,7 +154,7 @@ def main(argv=None) -> int:
     ap.add_argument("--preset", choices=sorted(PRESETS), default="run")
     ap.add_argument("--toy", action="store_true", help="tiny sizes, into a scratch folder")
     ap.add_argument("--ship", action="store_true", help="copy the trained model into the package's weights "
-                    "(digitseq/weights/; release-ascii does by default)")
+                    "(digitseq/weights/; the releases do by default)")
     ap.add_argument("--no-ship", action="store_true", help="leave the package's weights alone")
     ap.add_argument("--start", type=int, choices=[1, 2, 3], default=1,
                     help="first notebook to run (the earlier ones' images and models must exist)")
