@@ -35,7 +35,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, write  # noqa: E402
+from common import ROOT, model_tag, write  # noqa: E402
 
 from digitseq import ASCII, DIGITS  # noqa: E402
 from digitseq.fonts import load_fonts  # noqa: E402
@@ -173,8 +173,7 @@ def main(argv=None) -> int:
                                               "confusions", "errors")}}
         print(f"| {name} | {r['n']} | {100 * r['sequence_accuracy']:.1f} % | {100 * r['char_accuracy']:.2f} % "
               f"| {r['cer']:.4f} |", flush=True)
-    tag = "" if a.model == "digits" else f"_{Path(a.model).stem}"
-    path = write(f"bench_foreign{tag}", {"model": a.model, "count": a.count, "seed": a.seed, "sets": results})
+    path = write(f"bench_foreign{model_tag(a.model)}", {"model": a.model, "count": a.count, "seed": a.seed, "sets": results})
     print(f"-> {path.relative_to(ROOT)}")
     return 0
 

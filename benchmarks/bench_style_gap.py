@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, write  # noqa: E402
+from common import ROOT, model_tag, write  # noqa: E402
 
 from digitseq import ASCII  # noqa: E402
 
@@ -51,8 +51,7 @@ def main(argv=None) -> int:
             results[style] = row
             tr, wi = row["train"]["sequence_accuracy"], row["wild"]["sequence_accuracy"]
             print(f"| {style} | {100 * tr:.1f} % | {100 * wi:.1f} % | {100 * (tr - wi):.1f} pt |", flush=True)
-    tag = "" if a.model == "digits" else f"_{Path(a.model).stem}"
-    path = write(f"bench_style_gap{tag}", {"model": a.model, "count": a.count, "seed": a.seed,
+    path = write(f"bench_style_gap{model_tag(a.model)}", {"model": a.model, "count": a.count, "seed": a.seed,
                                           "lengths": lengths, "styles": results})
     print(f"-> {path.relative_to(ROOT)}")
     return 0

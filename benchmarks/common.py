@@ -32,6 +32,11 @@ def timed(fn, repeat: int = 3, warmup: int = 1) -> dict:
     return {"median_s": statistics.median(runs), "runs_s": [round(r, 4) for r in runs]}
 
 
+def model_tag(model: str) -> str:
+    """Suffix of a result file's name for a ``--model`` argument: none for the default digit model."""
+    return "" if model == "digits" else f"_{Path(model).stem}"
+
+
 def write(name: str, data: dict) -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
