@@ -13,7 +13,8 @@ How the ink is found (numpy and PIL only, no torch; ~0.1–0.3 ms on typical ima
    light, light on dark, coloured text after grey conversion, and linear gradients); the ink is
    the absolute difference from it, box-blurred to quiet pixel noise.
 3. Threshold with Otsu's method (never below a floor, so a blank image finds nothing).
-4. Rows: the band of rows with the most ink, merged with nearby bands (accents, colons,
+4. Rows: the band of rows with the most ink edges (text has several per character and row, a rule or
+   frame line one), merged with nearby bands (accents, colons,
    underlines); far-away bands (a border line, a second text line, stray marks) are dropped.
 5. Columns inside that band: the runs of inked columns grown outwards from the heaviest run while
    the gaps stay below ``max_gap`` band heights — isolated marks further out are dropped.
@@ -125,8 +126,11 @@ def text_box(grey: np.ndarray) -> tuple[int, int, int, int] | None:
     if rows.max(initial=0) == 0:
         return None
     row_runs = [r for r in _runs(rows >= max(1, 0.03 * rows.max())) if r[1] > r[0]]
-    mass = [rows[a:b].sum() for a, b in row_runs]
-    main = int(np.argmax(mass))
+    # The main band is the one with the most ink *edges*, not the most ink: a rule, underline or frame edge
+    # spanning the whole width has much ink but one edge per row, text has several per character.
+    edges = np.count_nonzero(ink[:, 1:] & ~ink[:, :-1], axis=1) + ink[:, 0]
+    score = [edges[a:b].sum() + 1e-3 * rows[a:b].sum() for a, b in row_runs]
+    main = int(np.argmax(score))
     top, bottom = row_runs[main]
     # Grow the band by neighbouring bands that are close (parts of the same line: colons, accents, underlines).
     changed = True

@@ -59,6 +59,15 @@ def test_far_stray_mark_and_border_line_are_left_out():
     assert close(text_box(img), (100, 50, 260, 80))
 
 
+def test_small_text_beside_a_heavy_rule_is_chosen_over_the_rule():
+    # Small text in a corner and a thick full-width rule elsewhere: the rule has more ink than the text (the old
+    # choice, by ink mass, cropped to the rule: a 400x8 sliver) but one edge per row; the text has many.
+    img = page(box=(20, 14, 120, 30))
+    img[80:90, :] = 20
+    assert (img[80:90] < 128).sum() > 2 * (img[14:30] < 128).sum()   # the rule really is the heavier band
+    assert close(text_box(img), (20, 14, 120, 30))
+
+
 def test_close_parts_of_a_line_are_kept():
     img = page()
     img[84:86, 100:260] = 20          # an underline just below the text belongs to the line
