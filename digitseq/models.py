@@ -216,6 +216,31 @@ def model_from_checkpoint(ckpt: dict) -> nn.Module:
     return model.eval()
 
 
+def widen_weights(target: nn.Module, source_state: dict) -> list[str]:
+    """Copy each source tensor into the leading slice of the target's tensor of the same name wherever the
+    target's is at least as large in every dimension; return the names copied.
+
+    A CRNN with more conv channels than the source (the same layers otherwise) then computes exactly the
+    source's function: the new channels compute from their fresh random weights, but every old unit that
+    would read them (the next conv's old filters, the GRU's input weights) reads them with weight zero, so
+    they change nothing until training grows those weights (their gradients are not zero: the new channels'
+    activations are not). Conv features flatten channel-major, so the source's GRU inputs keep their
+    positions. Tensors of equal shape are copied whole, as ``transfer_weights`` does.
+    """
+    own = target.state_dict()
+    copied = []
+    for name, value in source_state.items():
+        t = own.get(name)
+        if t is None or t.dim() != value.dim() or any(a < b for a, b in zip(t.shape, value.shape)):
+            continue
+        if t.dim() >= 2 and t.shape[1] > value.shape[1]:
+            t[: value.shape[0], value.shape[1]:] = 0      # old units do not read the new inputs (yet)
+        t[tuple(slice(0, n) for n in value.shape)] = value
+        copied.append(name)
+    target.load_state_dict(own)
+    return copied
+
+
 def transfer_weights(target: nn.Module, source_state: dict, prefix_map: dict[str, str] | None = None) -> list[str]:
     """Copy every tensor whose name (after ``prefix_map``) and shape match; return the names copied.
 

@@ -36,6 +36,7 @@ from .models import (
     num_classes_for,
     save_checkpoint,
     transfer_weights,
+    widen_weights,
 )
 from .recognize import predict_arrays
 
@@ -447,7 +448,12 @@ def train_crnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: Tra
         src_init = load_checkpoint(init)
         if src_init["kind"] != "crnn":
             raise CheckpointError(f"{init}: a {src_init['kind']} checkpoint, not a CRNN")
-        arch = {**src_init["arch"], **{k: v for k, v in (arch or {}).items() if k in ("dropout",)}}
+        # The init's architecture, except dropout and, to widen it (``models.widen_weights``), more channels.
+        arch = {**src_init["arch"], **{k: v for k, v in (arch or {}).items() if k in ("dropout", "channels")}}
+        narrow = [a < b for a, b in zip(arch["channels"], src_init["arch"]["channels"])]
+        if len(arch["channels"]) != len(src_init["arch"]["channels"]) or any(narrow):
+            raise CheckpointError(f"{init}: channels {src_init['arch']['channels']} can only be widened "
+                                  f"(same number of blocks, none narrower), not changed to {arch['channels']}")
     model = build_model("crnn", arch, codec.num_classes)
     if src is not None:
         copied = transfer_weights(model, src["state_dict"])
@@ -469,7 +475,7 @@ def fine_tune_from(model: CRNN, src: dict, codec: Codec) -> int:
     """Reuse ``src``'s weights in ``model``; map output rows by character when alphabets differ."""
     state = dict(src["state_dict"])
     head_w, head_b = state.pop("head.weight"), state.pop("head.bias")
-    copied = len(transfer_weights(model, state))
+    copied = len(widen_weights(model, state))
     with torch.no_grad():
         rows = [(0, 0)] + [(codec.index[c], i + 1) for i, c in enumerate(src["alphabet"]) if c in codec.index]
         if head_w.shape[1] == model.head.weight.shape[1]:

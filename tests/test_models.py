@@ -9,6 +9,7 @@ from digitseq.models import (
     make_checkpoint,
     model_from_checkpoint,
     save_checkpoint,
+    widen_weights,
 )
 
 SMALL = {"channels": [8, 16, 16, 16], "rnn_hidden": 16, "rnn_layers": 1}
@@ -90,3 +91,23 @@ def test_bad_checkpoints_are_named(tmp_path):
     ck = make_checkpoint(m, "crnn", SMALL, "01", {"mean": 0.5, "std": 0.5})   # alphabet does not fit the head
     with pytest.raises(CheckpointError, match="do not fit"):
         model_from_checkpoint(ck)
+
+
+def test_widening_the_conv_stack_keeps_the_function_then_trains_the_new_channels():
+    torch.manual_seed(0)
+    src = small_crnn()
+    with torch.no_grad():                       # non-trivial batch-norm statistics and scales to carry over
+        for m in src.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-1, 1), m.running_var.uniform_(0.5, 2), m.weight.uniform_(0.5, 1.5)
+    wide = CRNN(11, channels=[12, 24, 32, 20], rnn_hidden=16, rnn_layers=1)
+    copied = widen_weights(wide, src.state_dict())
+    assert len(copied) == len(src.state_dict())
+    x = torch.rand(3, 1, 32, 40)
+    src.eval(), wide.eval()
+    assert torch.allclose(wide(x), src(x), atol=1e-5)
+    # the new channels are not dead: the weights that read them (zero so far) get gradients
+    wide.train()
+    wide(x).pow(2).mean().backward()
+    assert wide.features.body[4].weight.grad[:8, 8:].abs().sum() > 0
+    assert wide.rnn.weight_ih_l0.grad[:, 32:].abs().sum() > 0

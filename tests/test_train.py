@@ -89,6 +89,23 @@ def test_fine_tune_to_a_new_alphabet_keeps_shared_rows(tmp_path, sets):
     assert load_checkpoint(tmp_path / "new.pt")["alphabet"] == "0123456789a"
 
 
+def test_init_with_more_channels_widens_the_model_and_starts_from_its_function(tmp_path, sets):
+    src = train_crnn(sets[0], sets[1], tmp_path / "narrow.pt", cfg(epochs=1), "0123456789", TINY,
+                     progress=False, log=quiet)
+    wide_arch = {**TINY, "channels": [8, 24, 24, 32]}
+    res = train_crnn(sets[1], sets[1], tmp_path / "wide.pt", cfg(epochs=1, lr=1e-12), "0123456789", wide_arch,
+                     init=src.best_path, progress=False, log=quiet)
+    assert load_checkpoint(tmp_path / "wide.pt")["arch"]["channels"] == [8, 24, 24, 32]
+    # the source's weights sit in the leading slices; old filters read the new channels with weight zero
+    # (that this keeps the function is tested in test_models)
+    narrow_w, wide_w = src.model.features.body[8].weight, res.model.features.body[8].weight
+    assert torch.allclose(wide_w[:16, :16], narrow_w, atol=1e-6)
+    assert wide_w[:16, 16:].abs().max() < 1e-6
+    with pytest.raises(DigitseqError, match="only be widened"):
+        train_crnn(sets[1], sets[1], tmp_path / "bad.pt", cfg(epochs=1), "0123456789",
+                   {**TINY, "channels": [8, 8, 16, 16]}, init=src.best_path, progress=False, log=quiet)
+
+
 def test_label_outside_alphabet_is_a_clear_error(tmp_path, sets):
     bad = ImageSet(sets[0].arrays[:2], ["12", "1x"])
     with pytest.raises(DigitseqError, match="training set: label '1x'"):
