@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw, ImageFont
 
 from digitseq.data import preprocess
-from digitseq.textline import crop_to_text, text_box
+from digitseq.textline import _detect, crop_to_text, skew_angle, text_box
 
 
 def page(h=120, w=400, bg=230, fg=20, box=(100, 50, 260, 80), stripes=True):
@@ -105,3 +106,26 @@ def test_fast_median_matches_numpy():
         v = (rng.random(n) * 255).astype(np.float32)
         m = _median(v)
         assert m == np.median(v) and m.dtype == np.float32
+
+
+def line_image(font_path, text="0427315", angle=0.0, size=40):
+    img = Image.new("L", (40 + size * len(text), 2 * size), 235)
+    ImageDraw.Draw(img).text((10, size // 4), text, font=ImageFont.truetype(str(font_path), size), fill=20)
+    return np.asarray(img.rotate(angle, expand=True, fillcolor=235, resample=Image.BILINEAR))
+
+
+@pytest.mark.parametrize("angle", [-35, -20, 12, 25, 35])
+def test_a_rotated_line_is_levelled_before_cropping(train_font, angle):
+    img = line_image(train_font, angle=angle)
+    assert abs(skew_angle(_detect(img)[0]) + angle) <= 4     # the rotation that undoes it, within 4 degrees
+    level = crop_to_text(line_image(train_font))
+    out = crop_to_text(img)
+    assert out.shape[0] < 1.7 * level.shape[0]                # about a level line's height, not the rotated box's
+    assert crop_to_text(img, deskew=False).shape[0] > 2 * level.shape[0]
+
+
+@pytest.mark.parametrize("text", ["7", "42", "1"])
+def test_level_lines_and_lone_characters_are_not_rotated(train_font, text):
+    # a lone 7 "leans" (its stroke is diagonal): a character or two have no line direction to level
+    assert skew_angle(_detect(line_image(train_font, text))[0]) == 0.0
+    assert skew_angle(_detect(line_image(train_font, "0427315", angle=3))[0]) == 0.0
