@@ -27,6 +27,16 @@ def _positive(value: str) -> int:
     return n
 
 
+def _channels(value: str) -> list[int]:
+    try:
+        out = [int(v) for v in value.split(",")]
+    except ValueError:
+        out = []
+    if len(out) != 4 or min(out) < 1:
+        raise argparse.ArgumentTypeError(f"expected four positive integers like 32,64,128,192, got {value!r}")
+    return out
+
+
 def _check_output(path: Path, force: bool) -> None:
     """Refuse to overwrite a regular file without --force (devices such as /dev/null are fine)."""
     if path.is_dir():
@@ -89,7 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--alphabet", help="characters to recognise (default: those of the training labels, sorted)")
     t.add_argument("--init", help="CRNN checkpoint (or shipped model name: digits, ascii) to fine-tune from; layers "
                    "whose shape fits are reused, and its alphabet unless --alphabet is given")
-    t.add_argument("--pretrained", help="pretrained CNN checkpoint for the conv blocks")
+    t.add_argument("--pretrained", help="pretrained CNN checkpoint for the conv blocks (and their channels)")
+    t.add_argument("--channels", type=_channels, help="conv channels of the four blocks (default 16,32,64,128; "
+                   "32,64,128,192 is the wide stack); with --init, the model is widened to them")
     t.add_argument("--resume", help="last.pt of an interrupted run: continue exactly where it stopped")
     t.add_argument("--freeze-cnn", action=argparse.BooleanOptionalAction, default=False,
                    help="keep the conv blocks frozen in the first phase (off by default: see the ablation study)")
@@ -198,13 +210,18 @@ def cmd_train(a) -> int:
 
         # resuming continues the run's alphabet; fine-tuning keeps the model's unless --alphabet says otherwise
         alphabet = load_checkpoint(a.resume or a.init)["alphabet"]
+    if a.init and a.channels:   # before reading any image
+        from .models import load_checkpoint
+        from .train import check_widening
+
+        check_widening(a.init, load_checkpoint(a.init)["arch"]["channels"], a.channels)
     train = _load_set(a.data, a.images, alphabet, augment=not a.no_augment, skip_bad=a.skip_bad, seed=a.seed)
     val = _load_set(a.val, a.val_images, alphabet or "".join(sorted(set("".join(train.labels)))), skip_bad=a.skip_bad)
     cfg = TrainConfig(epochs=a.epochs, finetune_epochs=a.finetune_epochs, batch_size=a.batch_size, lr=a.lr,
                       schedule=a.schedule, optimizer=a.optimizer, patience=a.patience, augment=not a.no_augment,
                       seed=a.seed, workers=a.workers, tensorboard=a.tensorboard, device=a.device, freeze_cnn=a.freeze_cnn)
-    res = train_crnn(train, val, out, cfg, alphabet=alphabet, pretrained=a.pretrained, init=a.init, resume=a.resume,
-                     progress=rank == 0)
+    res = train_crnn(train, val, out, cfg, alphabet=alphabet, arch={"channels": a.channels} if a.channels else None,
+                     pretrained=a.pretrained, init=a.init, resume=a.resume, progress=rank == 0)
     if world > 1:
         import torch.distributed
 

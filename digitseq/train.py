@@ -450,10 +450,7 @@ def train_crnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: Tra
             raise CheckpointError(f"{init}: a {src_init['kind']} checkpoint, not a CRNN")
         # The init's architecture, except dropout and, to widen it (``models.widen_weights``), more channels.
         arch = {**src_init["arch"], **{k: v for k, v in (arch or {}).items() if k in ("dropout", "channels")}}
-        narrow = [a < b for a, b in zip(arch["channels"], src_init["arch"]["channels"])]
-        if len(arch["channels"]) != len(src_init["arch"]["channels"]) or any(narrow):
-            raise CheckpointError(f"{init}: channels {src_init['arch']['channels']} can only be widened "
-                                  f"(same number of blocks, none narrower), not changed to {arch['channels']}")
+        check_widening(init, src_init["arch"]["channels"], arch["channels"])
     model = build_model("crnn", arch, codec.num_classes)
     if src is not None:
         copied = transfer_weights(model, src["state_dict"])
@@ -469,6 +466,13 @@ def train_crnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: Tra
     if cfg.finetune_epochs:
         phases.append(Phase("finetune", cfg.finetune_epochs, cfg.finetune_lr, freeze=False))
     return fit(model, "crnn", codec, train_set, val_set, cfg, out, phases, arch, progress=progress, log=log)
+
+
+def check_widening(init, old: list[int], new: list[int]) -> None:
+    """A model continued from ``init`` may get more conv channels per block, never fewer or other blocks."""
+    if len(new) != len(old) or any(a < b for a, b in zip(new, old)):
+        raise CheckpointError(f"{init}: channels {list(old)} can only be widened (same number of blocks, none "
+                              f"narrower), not changed to {list(new)}")
 
 
 def fine_tune_from(model: CRNN, src: dict, codec: Codec) -> int:

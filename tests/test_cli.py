@@ -93,6 +93,23 @@ def test_password_alphabet_fine_tuned_from_the_digit_model(tmp_path, shipped_mod
     assert code == 0 and "char_f1" in out_text
 
 
+def test_train_widens_a_model_with_channels_and_refuses_to_narrow_it(digits_dir, capsys, tmp_path):
+    out = tmp_path / "wide"
+    code, _, err = run(["train", digits_dir, "--val", digits_dir, "--out", out, "--init", "digits",
+                        "--channels", "16,32,64,160", "--epochs", "1", "--batch-size", "8", "--lr", "1e-9"], capsys)
+    assert code == 0, err
+    ckpt = torch.load(out / "crnn.pt", weights_only=True)
+    assert ckpt["arch"]["channels"] == [16, 32, 64, 160]
+    code, stdout, _ = run(["evaluate", digits_dir, "--model", out / "crnn.pt"], capsys)
+    assert code == 0 and float(stdout.split("sequence_accuracy")[1].split()[0]) >= 0.9   # the digit model's function
+    code, _, err = run(["train", digits_dir, "--val", digits_dir, "--out", tmp_path / "narrow", "--init", "digits",
+                        "--channels", "8,32,64,128", "--epochs", "1"], capsys)
+    assert_one_line_error(code, err, "only be widened")
+    with pytest.raises(SystemExit) as exc:
+        run(["train", digits_dir, "--val", digits_dir, "--out", tmp_path / "x", "--channels", "8,9"], capsys)
+    assert exc.value.code == 2 and "four positive integers" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("case", ["corrupt", "other_alphabet", "missing_column", "no_images", "missing_model"])
 def test_bad_inputs_give_one_line_and_exit_2(case, tmp_path, digits_dir, shipped_model, capsys):
     if case == "corrupt":
