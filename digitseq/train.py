@@ -437,7 +437,8 @@ def train_crnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: Tra
                 codec.encode(t)
             except DigitseqError as exc:
                 raise DigitseqError(f"{name} set: {exc}") from None
-    arch = {**_arch_defaults(), **(arch or {})}
+    user_arch = dict(arch or {})
+    arch = {**_arch_defaults(), **user_arch}
     src = None
     if pretrained is not None:
         src = load_checkpoint(pretrained)
@@ -449,7 +450,7 @@ def train_crnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: Tra
         if src_init["kind"] != "crnn":
             raise CheckpointError(f"{init}: a {src_init['kind']} checkpoint, not a CRNN")
         # The init's architecture, except dropout and, to widen it (``models.widen_weights``), more channels.
-        arch = {**src_init["arch"], **{k: v for k, v in (arch or {}).items() if k in ("dropout", "channels")}}
+        arch = {**src_init["arch"], **{k: v for k, v in user_arch.items() if k in ("dropout", "channels")}}
         check_widening(init, src_init["arch"]["channels"], arch["channels"])
     model = build_model("crnn", arch, codec.num_classes)
     if src is not None:

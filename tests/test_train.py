@@ -101,6 +101,10 @@ def test_init_with_more_channels_widens_the_model_and_starts_from_its_function(t
     narrow_w, wide_w = src.model.features.body[8].weight, res.model.features.body[8].weight
     assert torch.allclose(wide_w[:16, :16], narrow_w, atol=1e-6)
     assert wide_w[:16, 16:].abs().max() < 1e-6
+    # continuing from the wide model without naming channels keeps them (the defaults do not narrow it)
+    again = train_crnn(sets[1], sets[1], tmp_path / "again.pt", cfg(epochs=1, lr=1e-12), "0123456789",
+                       init=tmp_path / "wide.pt", progress=False, log=quiet)
+    assert again.model.features.out_channels == 32
     with pytest.raises(DigitseqError, match="only be widened"):
         train_crnn(sets[1], sets[1], tmp_path / "bad.pt", cfg(epochs=1), "0123456789",
                    {**TINY, "channels": [8, 8, 16, 16]}, init=src.best_path, progress=False, log=quiet)
