@@ -67,7 +67,7 @@ def test_config_overrides_keep_the_rest_of_the_config():
     assert run["INIT"] == "a.pt" and run["CONFIG"]["seed"] == 1
     assert run["CONFIG"]["epochs"] == 10 and run["CONFIG"]["schedule"] == "onecycle"
     release = with_overrides(PRESETS["release"][0](), config=["lr=1e-3"])["3_CRNN.ipynb"]["CONFIG"]
-    assert release["lr"] == 0.001 and release["epochs"] == 5 and release["time_budget"] == 70 * 60
+    assert release["lr"] == 0.001 and release["epochs"] == 10 and release["time_budget"] == 85 * 60
 
 
 @pytest.mark.parametrize("preset,held_out", [
