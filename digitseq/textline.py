@@ -157,11 +157,13 @@ def skew_angle(ink: np.ndarray) -> float:
     ys = ys - ys.mean() + jitter[0]
     xs = xs - xs.mean() + jitter[1]
     # Most lines are level: the ink's principal axis (second moments, cheap) says so, and the search is skipped;
-    # so it is when the ink has no direction at all (a character or two).
+    # so it is when the ink has no direction at all (a character or two): its two principal variances, the
+    # eigenvalues (trace ± gap) / 2, differ by less than a factor of 2.
     cxx, cyy, cxy = float(xs @ xs), float(ys @ ys), float(xs @ ys)
     axis = 0.5 * np.degrees(np.arctan2(2 * cxy, cxx - cyy))
-    spread = np.sqrt(max(0.0, (cxx - cyy) ** 2 + 4 * cxy * cxy))
-    if abs(axis) < 0.8 * DESKEW_MIN or cxx + cyy - spread <= 0 or (cxx + cyy + spread) < 2.0 * (cxx + cyy - spread):
+    gap = np.sqrt(max(0.0, (cxx - cyy) ** 2 + 4 * cxy * cxy))
+    major, minor = cxx + cyy + gap, cxx + cyy - gap
+    if abs(axis) < 0.8 * DESKEW_MIN or minor <= 0 or major < 2.0 * minor:
         return 0.0
 
     def sharpness(angles):
