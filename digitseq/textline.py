@@ -30,6 +30,8 @@ Whatever it cannot find (a blank or nearly blank image) leaves the image as it w
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from PIL import Image, ImageFilter
 
@@ -59,28 +61,62 @@ def _median(v: np.ndarray):
 _RIDGE = np.eye(3, dtype=np.float32) * 1e-6
 
 
-def _background(a: np.ndarray, ring: int = 2) -> np.ndarray:
-    """A plane a + b·x + c·y fitted to the border ring, twice, dropping outliers (text touching edges)."""
-    h, w = a.shape
+@lru_cache(maxsize=512)
+def _ring(h: int, w: int, ring: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An h×w image's border ring (``ring`` pixels deep): its flat indices, the plane fit's design matrix
+    transposed (rows 1, x / w, y / h; 3 × n) and that matrix's normal matrix. Cached: image sizes repeat."""
     r = max(1, min(ring, h // 4, w // 4))
-    xs_row = np.tile(np.arange(w, dtype=np.float32), 2 * r)
-    ys_row = np.repeat(np.r_[np.arange(r), np.arange(h - r, h)].astype(np.float32), w)
-    ys_col = np.tile(np.arange(r, h - r, dtype=np.float32), 2 * r)
-    xs_col = np.repeat(np.r_[np.arange(r), np.arange(w - r, w)].astype(np.float32), h - 2 * r)
-    vals = np.concatenate([a[:r].ravel(), a[h - r:].ravel(), a[r:h - r, :r].T.ravel(), a[r:h - r, w - r:].T.ravel()])
-    xs = np.concatenate([xs_row, xs_col]) / w
-    ys = np.concatenate([ys_row, ys_col]) / h
-    design = np.stack([np.ones_like(xs), xs, ys], 1)
-    keep = np.ones(len(vals), bool)
-    coef = np.array([_median(vals), 0.0, 0.0], np.float32)
-    for _ in range(2):
-        if np.count_nonzero(keep) < 6:
-            break
-        d = np.compress(keep, design, axis=0)
-        coef = np.linalg.solve(d.T @ d + _RIDGE, d.T @ np.compress(keep, vals))
-        res = np.abs(design @ coef - vals)
-        mad = float(_median(np.compress(keep, res))) + 1.0
-        keep = res < 3.0 * mad + 4.0
+    rows = np.concatenate([np.arange(r), np.arange(h - r, h)])
+    cols = np.concatenate([np.arange(r), np.arange(w - r, w)])
+    ys = np.concatenate([np.repeat(rows, w), np.broadcast_to(np.arange(r, h - r), (2 * r, h - 2 * r)).ravel()])
+    xs = np.concatenate([np.broadcast_to(np.arange(w), (2 * r, w)).ravel(), np.repeat(cols, h - 2 * r)])
+    design = np.empty((3, len(xs)), np.float32)
+    design[0] = 1.0
+    design[1] = xs
+    design[1] /= w
+    design[2] = ys
+    design[2] /= h
+    normal = design @ design.T + _RIDGE
+    index = ys * w + xs
+    for arr in (index, design, normal):
+        arr.flags.writeable = False
+    return index, design, normal
+
+
+def _solve3(m: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.linalg.solve`` for one 3×3 system (Cramer's rule, in float64): a tenth of its per-call overhead."""
+    (a0, a1, a2), (b0, b1, b2), (c0, c1, c2) = m.tolist()
+    r0, r1, r2 = b.tolist()
+    k0, k1, k2 = b1 * c2 - b2 * c1, b2 * c0 - b0 * c2, b0 * c1 - b1 * c0
+    det = a0 * k0 + a1 * k1 + a2 * k2
+    if abs(det) < 1e-12:
+        return np.linalg.lstsq(m.astype(np.float64), b.astype(np.float64), rcond=None)[0].astype(np.float32)
+    x0 = r0 * k0 + a1 * (r2 * b2 - r1 * c2) + a2 * (r1 * c1 - r2 * b1)
+    x1 = a0 * (r1 * c2 - r2 * b2) + r0 * (b2 * c0 - b0 * c2) + a2 * (b0 * r2 - r1 * c0)
+    x2 = a0 * (b1 * r2 - r1 * c1) + a1 * (r1 * c0 - b0 * r2) + r0 * (b0 * c1 - b1 * c0)
+    return np.array([x0 / det, x1 / det, x2 / det], np.float32)
+
+
+def _plane(a: np.ndarray, ring: int = 2) -> np.ndarray:
+    """Coefficients (c, b, d) of the plane c + b·x/w + d·y/h fitted by least squares to the border ring, twice:
+    the second fit without the first one's outliers (text touching the edges)."""
+    index, design, normal = _ring(*a.shape, ring)
+    vals = a.ravel().take(index)
+    if len(vals) < 6:
+        return np.array([_median(vals), 0.0, 0.0], np.float32)
+    coef = _solve3(normal, design @ vals)
+    res = np.abs(coef @ design - vals)
+    keep = res < 3.0 * float(_median(res)) + 7.0        # 3 × (median residual + 1) + 4
+    if np.count_nonzero(keep) >= 6:
+        d = np.compress(keep, design, axis=1)
+        coef = _solve3(d @ d.T + _RIDGE, d @ np.compress(keep, vals))
+    return coef
+
+
+def _background(a: np.ndarray, ring: int = 2) -> np.ndarray:
+    """The fitted background plane (:func:`_plane`) as an array of ``a``'s shape."""
+    h, w = a.shape
+    coef = _plane(a, ring)
     yy = (np.arange(h, dtype=np.float32) / h)[:, None]
     xx = (np.arange(w, dtype=np.float32) / w)[None, :]
     return coef[0] + coef[1] * xx + coef[2] * yy
@@ -108,9 +144,15 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
 def ink_mask(grey: np.ndarray) -> np.ndarray:
     """Boolean mask of the pixels that differ from the (planar) background like text does."""
     a = grey.astype(np.float32)
-    np.subtract(a, _background(a), out=a)
+    h, w = a.shape
+    c, bx, by = _plane(a).tolist()
+    a -= (c + bx * np.arange(w, dtype=np.float32) / w)[None, :]
+    a -= (by * np.arange(h, dtype=np.float32) / h)[:, None]
     np.abs(a, out=a)
-    blurred = Image.fromarray(np.clip(a, 0, 255, out=a).astype(np.uint8)).filter(ImageFilter.BoxBlur(1))
+    # Rounded, not truncated: on a flat background the plane is the level up to float noise, and truncation
+    # would make that noise move every pixel by a grey level (and the threshold's decisions with it).
+    np.rint(a, out=a)
+    blurred = Image.fromarray(np.minimum(a, 255, out=a).astype(np.uint8)).filter(ImageFilter.BoxBlur(1))
     diff = np.asarray(blurred)
     hist = np.asarray(blurred.histogram())
     top = int(np.nonzero(hist)[0][-1])
@@ -144,8 +186,8 @@ def skew_angle(ink: np.ndarray) -> float:
     The ink pixels are projected onto the vertical axis of each candidate rotation: the text line's own angle
     gives the sharpest profile (the largest sum of squared row counts), as a line's rows then hold all its ink.
     """
-    if ink.shape[0] >= 40:                              # every other row and column: the angle is the same
-        ink = ink[::2, ::2]
+    # The detection mask at full resolution (at most 2 × DETECT_HEIGHT rows): halving it, as this did at first,
+    # doubled the angle's error on rotated lines of 20-48 px text (mean 3.1 -> 2.2 degrees over 160 such lines).
     ys, xs = np.nonzero(ink)
     if len(xs) < 30:
         return 0.0
