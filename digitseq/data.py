@@ -46,8 +46,35 @@ def stretch_for_label(arr: np.ndarray, label_length: int, reduction: int = 4) ->
     return np.asarray(Image.fromarray(arr).resize((need, arr.shape[0]), Image.BILINEAR))
 
 
+REFRAME_P = 0.4                    # share of training images given other margins than the text-line crop's
+REFRAME_Y = (-0.08, 0.30)          # rows removed (< 0) or added (> 0) above and below, in image heights
+REFRAME_X = (0.0, 0.50)            # columns added left and right, in image heights (never removed: text would go)
+
+
+def reframe(arr: np.ndarray, rng: np.random.Generator, y: tuple[float, float] = REFRAME_Y,
+            x: tuple[float, float] = REFRAME_X) -> np.ndarray:
+    """The same text with other margins, back at the same height: smaller and off-centre, or a little larger.
+
+    The text-line crop gives every training image the same framing (text ~76 % of the height), and a
+    model trained only on that reads a line cropped a little differently worse: the shipped digit model
+    read matplotlib's 12-digit images 80.4 % right as cropped and 73.6 % with wider margins. Margins are
+    filled with the image's background level (:func:`background_level`).
+    """
+    h, w = arr.shape
+    top, bottom = np.rint(rng.uniform(*y, 2) * h).astype(int)
+    left, right = np.rint(rng.uniform(*x, 2) * h).astype(int)
+    core = arr[max(0, -top): h - max(0, -bottom)]
+    out = np.full((core.shape[0] + max(0, top) + max(0, bottom), w + left + right), background_level(arr), np.uint8)
+    out[max(0, top): max(0, top) + core.shape[0], left: left + w] = core
+    new_w = max(MIN_WIDTH, int(round(out.shape[1] * h / out.shape[0])))
+    return np.asarray(Image.fromarray(out).resize((new_w, h), Image.BILINEAR))
+
+
 def augment(arr: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Cheap on-the-fly variation for training: width scale, contrast, brightness, noise."""
+    """Cheap on-the-fly variation for training: margins (:func:`reframe`), width scale, contrast, brightness,
+    noise."""
+    if rng.random() < REFRAME_P:
+        arr = reframe(arr, rng)
     h, w = arr.shape
     if rng.random() < 0.5:
         new_w = max(MIN_WIDTH, int(round(w * rng.uniform(0.8, 1.25))))

@@ -168,3 +168,44 @@ def test_image_set_from_generated_folder(digits_dir):
     ds = ImageSet.from_folders([digits_dir], alphabet="0123456789", progress=False)
     assert len(ds) == 24 and all(a.shape[0] == 32 for a in ds.arrays)
     assert all(w >= 4 * (2 * len(t) + 1) for w, t in zip(ds.widths, ds.labels))
+
+
+class _FixedRng:
+    """Stands in for a numpy Generator: ``uniform`` hands out the given margins in turn."""
+
+    def __init__(self, *values):
+        self.values = list(values)
+
+    def uniform(self, low, high, size):
+        out, self.values = np.array(self.values[:size], float), self.values[size:]
+        assert ((low <= out) & (out <= high)).all()
+        return out
+
+
+def test_reframe_adds_and_removes_margins_and_keeps_the_height():
+    from digitseq.data import reframe
+
+    arr = np.full((32, 40), 220, np.uint8)
+    arr[4:28, 5:35] = 10                            # "text": rows 4-27, columns 5-34
+    # 0.25·32 = 8 rows added above and below, 0.5·32 = 16 columns left and right: 48×72, back to 32×48.
+    out = reframe(arr, _FixedRng(0.25, 0.25, 0.5, 0.5))
+    assert out.shape == (32, 48)
+    dark_rows = np.nonzero((out < 100).any(1))[0]
+    assert 8 <= dark_rows.min() <= 9 and 22 <= dark_rows.max() <= 23      # the text: 24 rows of 48 -> 16 of 32
+    assert (out[:, :8] == 220).all()                                         # filled with the background level
+    # Removing 0.0625·32 = 2 rows above and below (margin only), nothing added: 28×40, back to 32×46.
+    out = reframe(arr, _FixedRng(-0.0625, -0.0625, 0.0, 0.0))
+    assert out.shape == (32, 46)
+    dark_rows = np.nonzero((out < 100).any(1))[0]
+    assert 2 <= dark_rows.min() <= 3 and 28 <= dark_rows.max() <= 29      # 24 of 28 rows -> ~27 of 32: larger
+
+
+def test_augment_keeps_height_and_label_room():
+    from digitseq.data import augment
+
+    arr = np.full((32, 4 * 11), 220, np.uint8)
+    arr[6:26, ::4] = 0
+    shapes = {augment(arr, np.random.default_rng(seed)).shape for seed in range(40)}
+    assert {h for h, _ in shapes} == {32} and len(shapes) > 5
+    ds = ImageSet([arr] * 40, ["12345"] * 40, augment=True)
+    assert all(ds[i][0].shape[1] >= 4 * 11 for i in range(40))           # CTC room after any reframing
