@@ -44,8 +44,9 @@ def _release_digits() -> dict:
     images, 47 % of them (44,000) in the wild and captcha styles (training fonts only), continued from the shipped
     model. Why: the make-run model read the wild style 58 % right in *training* fonts and 47 % in unseen ones
     (the style, not the fonts, was the gap), and rendering a fresh stream each epoch cost most of the old
-    release's time (its result did not beat make run's). This preset as committed in 521e6f5 made the shipped
-    weights. A wide candidate (``ARCH`` channels ``WIDE``, 5 more epochs, widened from them) gained too little
+    release's time (its result did not beat make run's). This preset as committed in 521e6f5 made the weights
+    shipped before; the shipped ones are those continued by it once more (10 epochs, 74 min) at c78de5a, where
+    training began to vary the crop's margins (``data.reframe``). A wide candidate (``ARCH`` channels ``WIDE``, 5 more epochs, widened from them) gained too little
     for its recognition time and did not ship (README; ``results/digits_wide_candidate/``)."""
     hard = {"five_digits_wild": (20000, 5, 5, "train", "wild"), "12_digits_wild": (6000, 12, 12, "train", "wild"),
             "mixed_wild": (12000, 1, 20, "train", "wild"), "five_captcha": (6000, 5, 5, "train", "captcha")}
