@@ -113,15 +113,6 @@ def _plane(a: np.ndarray, ring: int = 2) -> np.ndarray:
     return coef
 
 
-def _background(a: np.ndarray, ring: int = 2) -> np.ndarray:
-    """The fitted background plane (:func:`_plane`) as an array of ``a``'s shape."""
-    h, w = a.shape
-    coef = _plane(a, ring)
-    yy = (np.arange(h, dtype=np.float32) / h)[:, None]
-    xx = (np.arange(w, dtype=np.float32) / w)[None, :]
-    return coef[0] + coef[1] * xx + coef[2] * yy
-
-
 def _otsu(hist: np.ndarray) -> int:
     """Otsu's threshold of a 256-bin histogram (the first level counted as foreground)."""
     hist = hist.astype(np.float64)
