@@ -18,7 +18,10 @@ How the ink is found (numpy and PIL only, no torch; ~0.5–0.7 ms on typical ima
    underlines); far-away bands (a border line, a second text line, stray marks) are dropped.
 5. Columns inside that band: the runs of inked columns grown outwards from the heaviest run while
    the gaps stay below ``max_gap`` band heights — isolated marks further out are dropped.
-6. Pad by a fixed fraction of the band height and crop the original (full-resolution) image.
+6. A frame drawn around the text makes the band the frame's (its sides run through every row): the ink
+   connected to the band's top rows that reaches its bottom rows and leaves its middle empty is the frame,
+   and steps 4-5 run again on the ink inside it (:func:`_inside_frame`).
+7. Pad by a fixed fraction of the band height and crop the original (full-resolution) image.
 
 Before step 4, a line rotated by more than ``DESKEW_MIN`` degrees is levelled (:func:`skew_angle`): the ink's
 principal axis says whether it may be rotated at all (most lines are level, and a character or two has no
@@ -46,6 +49,9 @@ DESKEW_STEP = 2.5           # degrees between the angles tried (then refined to 
 DESKEW_MIN = 5.0            # lines rotated less than this are left as they are
 DESKEW_GAIN = 1.3           # the best angle's profile must be this much sharper than the unrotated one's
 DESKEW_ELONGATION = 2.0     # ... and the ink at least this many times longer along the line than across it
+FRAME_LINE = 0.6            # a frame's top and bottom lines each span at least this fraction of the box's width
+FRAME_INK = 0.2             # ... and the text inside it has at least this fraction of the band's ink
+FRAME_SHRINK = 0.85         # the text inside a frame must be at most this fraction of the frame's height
 
 
 def _median(v: np.ndarray):
@@ -229,7 +235,52 @@ def text_box(grey: np.ndarray) -> tuple[int, int, int, int] | None:
     return _box_from_ink(*_detect(grey))
 
 
-def _box_from_ink(ink: np.ndarray, scale_y: float, scale_x: float) -> tuple[int, int, int, int] | None:
+def _inside_frame(ink: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+    """The text box inside a frame drawn around the text, or None if ``box`` (left, top, right, bottom, in
+    ``ink``'s pixels) is not a framed line.
+
+    A frame's sides run through every row of the band, so the band found is the frame's and the text fills only
+    part of it: the network then sees small digits in a box. A frame is the ink connected to the band's top rows
+    that also reaches its bottom rows and leaves the band's middle empty (a wavy or slightly tilted frame too;
+    glyphs touching the top row fill the middle, and an underline alone does not reach the top). Without it,
+    the line is looked for again.
+    """
+    left, top, right, bottom = box
+    sub = ink[top:bottom, left:right]
+    bh, bw = sub.shape
+    if bh < 6 or bw < bh:
+        return None
+    edge, near = max(1, bh // 10), max(2, bh // 5)    # the seed rows; the rows a (wavy) frame line spans
+    if (np.count_nonzero(sub[:near].any(0)) < FRAME_LINE * bw
+            or np.count_nonzero(sub[-near:].any(0)) < FRAME_LINE * bw):
+        return None
+    frame = np.zeros_like(sub)
+    frame[:edge] = sub[:edge]
+    grown = np.empty_like(sub)
+    for _ in range(2 * (bh + bw)):              # the ink connected to the top rows (8-neighbours)
+        grown[:] = frame
+        grown[1:] |= frame[:-1]
+        grown[:-1] |= frame[1:]
+        grown[:, 1:] |= grown[:, :-1]
+        grown[:, :-1] |= grown[:, 1:]
+        grown &= sub
+        if np.array_equal(grown, frame):
+            break
+        frame, grown = grown, frame
+    y0, y1, x0, x1 = bh // 4, bh - bh // 4, bw // 8, bw - bw // 8
+    if not frame[-edge:].any() or frame[y0:y1, x0:x1].any():
+        return None
+    rest = sub & ~frame
+    if np.count_nonzero(rest) < FRAME_INK * np.count_nonzero(sub):
+        return None
+    inner = _box_from_ink(rest, 1.0, 1.0, frames=False)
+    if inner is None or inner[3] - inner[1] > FRAME_SHRINK * bh:
+        return None
+    return left + inner[0], top + inner[1], left + inner[2], top + inner[3]
+
+
+def _box_from_ink(ink: np.ndarray, scale_y: float, scale_x: float,
+                  frames: bool = True) -> tuple[int, int, int, int] | None:
     rows = ink.sum(1)
     if rows.max(initial=0) == 0:
         return None
@@ -270,6 +321,8 @@ def _box_from_ink(ink: np.ndarray, scale_y: float, scale_x: float) -> tuple[int,
         right = b
     if band_h < 2 or right - left < 1:
         return None
+    if frames and (framed := _inside_frame(ink, (left, top, right, bottom))) is not None:
+        left, top, right, bottom = framed
     return (int(np.floor(left * scale_x)), int(np.floor(top * scale_y)), int(np.ceil(right * scale_x)),
             int(np.ceil(bottom * scale_y)))
 

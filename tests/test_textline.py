@@ -129,3 +129,37 @@ def test_level_lines_and_lone_characters_are_not_rotated(train_font, text):
     # a lone 7 "leans" (its stroke is diagonal): a character or two have no line direction to level
     assert skew_angle(_detect(line_image(train_font, text))[0]) == 0.0
     assert skew_angle(_detect(line_image(train_font, "0427315", angle=3))[0]) == 0.0
+
+
+def framed_line(font_path, text="0427315", size=40, pad=0.5, tilt=0.0, wave=0.0, frame=True):
+    """A line of text in a rectangle drawn ``pad`` text heights away from it (optionally tilted by ``tilt``
+    degrees, and its top and bottom lines bent by ``wave`` pixels), on a page with room around it."""
+    img = Image.new("L", (80 + size * len(text), 4 * size), 235)
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype(str(font_path), size)
+    draw.text((40, 1.5 * size), text, font=font, fill=20)
+    left, top, right, bottom = draw.textbbox((40, 1.5 * size), text, font=font)
+    p = pad * (bottom - top)
+    xs = np.linspace(left - p, right + p, 40)
+    bend = wave * np.sin(xs / 15)
+    outline = ([(x, top - p + b) for x, b in zip(xs, bend)] + [(x, bottom + p + b) for x, b in zip(xs[::-1], bend[::-1])])
+    if frame:
+        draw.line(outline + [outline[0]], fill=20, width=3)
+    return np.asarray(img.rotate(tilt, expand=True, fillcolor=235, resample=Image.BILINEAR))
+
+
+@pytest.mark.parametrize("tilt,wave", [(0, 0), (0, 3), (1.5, 0), (-2, 2)])
+def test_the_text_inside_a_frame_is_cropped_not_the_frame(train_font, tilt, wave):
+    want = text_box(framed_line(train_font, tilt=tilt, wave=wave, frame=False))     # the same text, unframed
+    found = text_box(framed_line(train_font, tilt=tilt, wave=wave))
+    # the frame is 2 x 0.5 text heights taller than the text; the box found is the text's, within a few pixels
+    assert close(found, want, tol=0.12 * (want[3] - want[1])), (found, want)
+
+
+def test_unframed_lines_and_underlined_ones_keep_their_box(train_font):
+    plain = line_image(train_font)
+    lined = plain.copy()
+    box = text_box(plain)
+    lined[box[3] + 4:box[3] + 7, box[0]:box[2]] = 20         # an underline belongs to the line, as before
+    assert text_box(lined)[3] >= box[3] + 6
+    assert close(text_box(lined)[:3], box[:3])
