@@ -75,7 +75,7 @@ def main(argv=None) -> int:
         print(f"| {s} | {n} | " + " | ".join(f"{x:.1f}" for x in acc)
               + f" | {acc[1] - acc[0]:+.1f} |", flush=True)
     path = write(f"bench_framing{model_tag(a.model)}", {"model": a.model, "limit": a.limit,
-                                                        "framings": {k: v for k, v in FRAMINGS.items()},
+                                                        "framings": dict(FRAMINGS),
                                                         "sets": results})
     print(f"-> {path.relative_to(ROOT)}")
     return 0
