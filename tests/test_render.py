@@ -106,6 +106,7 @@ def test_presets_by_name_and_on_the_command_line():
         assert build_parser().parse_args(["generate", "out", "--count", "1", "--style", name]).style == name
     assert RenderStyle.named("wild").layout > RenderStyle.named("augmented").layout
     assert RenderStyle.named("captcha").captcha_lines > RenderStyle.named("augmented").captcha_lines
+    assert RenderStyle.named("dots") == RenderStyle.named("augmented").with_(dot_matrix=1.0)
     with pytest.raises(ValueError):
         RenderStyle.named("fancy")
 
@@ -123,6 +124,7 @@ def test_new_stages_are_recorded(train_font):
     steps = {}
     render("58", train_font, ROOMY.with_(motion_blur=1.0), 0, steps=steps)
     assert {"glyphs", "strokes", "geometry", "clutter", "colour", "motion_blur"} <= set(steps)
+    assert steps["size"] == 32     # the clean style draws at 32 px and nothing shrank it
     assert steps["mask"].shape == np.asarray(steps["colour"]).shape[:2]
 
 
