@@ -146,8 +146,8 @@ class RenderStyle:
 
     @classmethod
     def dots(cls) -> RenderStyle:
-        """The augmented style with dot-matrix lettering on most images (stroke changes and outlines, tried
-        first on the same draw, take the rest): the wild style's costliest single effect. Alone on every image
+        """The augmented style with dot-matrix lettering on every image drawn in plain font glyphs (boxed
+        characters and seven-segment digits are not gridded): the wild style's costliest single effect. Alone on every image
         it cost the shipped digit model 27 points in the held-out test fonts and 36 in its own training fonts,
         where no other effect cost more than 3 (``benchmarks/bench_effects.py``, README)."""
         return cls(dot_matrix=1.0)
