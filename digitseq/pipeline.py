@@ -49,8 +49,8 @@ def _release_digits() -> dict:
     shipped before; the shipped ones are those continued by it once more (10 epochs, 74 min) at c78de5a, where
     training began to vary the crop's margins (``data.reframe``). A wide candidate (``ARCH`` channels ``WIDE``, 5 more epochs, widened from them) gained too little
     for its recognition time and did not ship (README; ``results/digits_wide_candidate/``). The 10,000 dot-matrix
-    images (``mixed_dots``) came last: dot-matrix lettering was the wild style's costliest single effect
-    (``benchmarks/bench_effects.py``)."""
+    images (``mixed_dots``) came last (``--start 3 --config epochs=12 time_budget=6000``, whose model ships):
+    dot-matrix lettering was the wild style's costliest single effect (``benchmarks/bench_effects.py``)."""
     hard = {"five_digits_wild": (20000, 5, 5, "train", "wild"), "12_digits_wild": (6000, 12, 12, "train", "wild"),
             "mixed_wild": (12000, 1, 20, "train", "wild"), "five_captcha": (10000, 5, 5, "train", "captcha"),
             "mixed_dots": (10000, 1, 20, "train", "dots")}
