@@ -254,6 +254,7 @@ def _inside_frame(ink: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int,
     if (np.count_nonzero(sub[:near].any(0)) < FRAME_LINE * bw
             or np.count_nonzero(sub[-near:].any(0)) < FRAME_LINE * bw):
         return None
+    y0, y1, x0, x1 = bh // 4, bh - bh // 4, bw // 8, bw - bw // 8     # the middle a frame leaves empty
     frame = np.zeros_like(sub)
     frame[:edge] = sub[:edge]
     grown = np.empty_like(sub)
@@ -264,11 +265,12 @@ def _inside_frame(ink: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int,
         grown[:, 1:] |= grown[:, :-1]
         grown[:, :-1] |= grown[:, 1:]
         grown &= sub
+        if grown[y0:y1, x0:x1].any():           # it only grows: once in the middle, this is no frame
+            return None
         if np.array_equal(grown, frame):
             break
         frame, grown = grown, frame
-    y0, y1, x0, x1 = bh // 4, bh - bh // 4, bw // 8, bw - bw // 8
-    if not frame[-edge:].any() or frame[y0:y1, x0:x1].any():
+    if not frame[-edge:].any():
         return None
     rest = sub & ~frame
     if np.count_nonzero(rest) < FRAME_INK * np.count_nonzero(sub):
