@@ -1,0 +1,67 @@
+"""The text-line crop alone: CPU time per image, and a fingerprint of every crop it made.
+
+    python benchmarks/bench_crop.py [--limit 1500] [SET ...]   (default: realistic files, wild, matplotlib, test)
+
+Images are decoded first (as the recogniser decodes them); only ``crop_to_text`` is timed, in one process
+(``time.process_time``, so a busy machine inflates it less than wall time). The fingerprint is a SHA-256 over
+every crop's shape and pixels, in order: a change meant only to make the crop faster must leave it as it was,
+since the shipped models were trained on these crops (run the script at both commits and compare). Results to
+``results/bench_crop.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, write  # noqa: E402
+
+SETS = ["bench_recognize_5000", "wild_five_digits", "wild_12_digits", "wild_1_20_digits", "foreign_aug12",
+        "foreign_clean5", "test_12_digits"]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("sets", nargs="*", default=SETS, help="folders under img/ (or paths)")
+    ap.add_argument("--limit", type=int, default=1500, help="images per set, in file-name order (0: all)")
+    a = ap.parse_args(argv)
+    import numpy as np
+
+    from digitseq.image import list_images, open_image, to_grey
+    from digitseq.textline import crop_to_text
+
+    total = hashlib.sha256()
+    rows, n_all, t_all = {}, 0, 0.0
+    print("| set | images | crop, CPU-ms per image | fingerprint |\n|---|---|---|---|")
+    for name in a.sets:
+        folder = Path(name) if Path(name).is_dir() else ROOT / "img" / name
+        if not folder.is_dir():
+            print(f"| {name} | - | missing ({folder}) | |")
+            continue
+        files = sorted(list_images([folder]))
+        files = files[: a.limit] if a.limit else files
+        greys = [np.asarray(to_grey(open_image(f, grey=True))) for f in files]
+        t0 = time.process_time()
+        crops = [crop_to_text(g) for g in greys]
+        spent = time.process_time() - t0
+        h = hashlib.sha256()
+        for c in crops:
+            for d in (h, total):
+                d.update(str(c.shape).encode())
+                d.update(np.ascontiguousarray(c).tobytes())
+        rows[folder.name] = {"n": len(crops), "cpu_ms": 1000 * spent / len(crops), "sha256": h.hexdigest()}
+        n_all, t_all = n_all + len(crops), t_all + spent
+        print(f"| {folder.name} | {len(crops)} | {1000 * spent / len(crops):.3f} | {h.hexdigest()[:16]} |", flush=True)
+    print(f"| all | {n_all} | {1000 * t_all / max(1, n_all):.3f} | {total.hexdigest()[:16]} |")
+    path = write("bench_crop", {"limit": a.limit, "sets": rows, "all": {"n": n_all, "cpu_ms": 1000 * t_all / max(1, n_all),
+                                                                        "sha256": total.hexdigest()}})
+    print(f"-> {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
