@@ -13,20 +13,23 @@ own files, and accuracy is reported by font size (a digit is roughly 0.7 of it t
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, model_tag, write  # noqa: E402
 
+if TYPE_CHECKING:
+    from digitseq.image import LabelledSet
+
 BUCKETS = [(0, 14), (14, 18), (18, 24), (24, 32), (32, 10_000)]
 
 
-def drawn_sizes(folder: Path, font_dir: Path) -> tuple[list[int], int]:
-    """The final font size of every image in ``folder``, in labels.csv order, drawn again from meta.json, and
-    how many of the images drawn again equal the folder's files pixel for pixel."""
+def drawn_sizes(data: LabelledSet, font_dir: Path) -> tuple[list[int], int]:
+    """The final font size of every image of ``data`` (a folder our renderer wrote, read with ``read_labels``),
+    drawn again from the folder's meta.json, and how many of the images drawn again equal the files pixel for pixel."""
     import numpy as np
     from PIL import Image
 
@@ -34,19 +37,18 @@ def drawn_sizes(folder: Path, font_dir: Path) -> tuple[list[int], int]:
     from digitseq.generate import draw_label
     from digitseq.render import RenderStyle, render
 
+    folder = data.source.parent
     meta = json.loads((folder / "meta.json").read_text())
     fonts = load_fonts(font_dir, split=meta["split"], alphabet=meta["alphabet"])
-    style = RenderStyle(**{k: tuple(v) if isinstance(v, list) else v for k, v in meta["style"].items()})
-    with open(folder / "labels.csv", newline="") as f:
-        rows = [(row["filename"], row["label"]) for row in csv.DictReader(f)]
+    style = RenderStyle.from_dict(meta["style"])
     sizes, same = [], 0
-    for i, (name, want) in enumerate(rows):
+    for i, (path, want) in enumerate(zip(data.paths, data.labels)):
         label, font, rng = draw_label(i, meta["seed"], fonts, meta["alphabet"], meta["min_length"], meta["max_length"])
         if label != want:
             raise SystemExit(f"{folder}: image {i} was drawn with other fonts or code (label {want!r}, now {label!r})")
         steps: dict = {}
         img = render(label, font.path, style, rng, steps=steps, alt_fonts=[f.path for f in fonts if f.path != font.path])
-        with Image.open(folder / name) as saved:
+        with Image.open(path) as saved:
             same += bool(np.array_equal(np.asarray(saved.convert("RGB")), np.asarray(img)))
         sizes.append(int(steps["size"]))
     return sizes, same
@@ -65,8 +67,8 @@ def main(argv=None) -> int:
     results = {}
     for name in a.sets:
         folder = Path(name) if Path(name).is_dir() else ROOT / "img" / name
-        sizes, same = drawn_sizes(folder, ROOT / "font")
         data = read_labels(folder)
+        sizes, same = drawn_sizes(data, ROOT / "font")
         preds = rec.predict(list(data.paths))
         ok = [p.text == t for p, t in zip(preds, data.labels)]
         rows = []

@@ -164,6 +164,11 @@ class RenderStyle:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, d: dict) -> RenderStyle:
+        """The style ``to_dict`` gave, also after a JSON round trip (``meta.json``), which turns ranges into lists."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
 
 STYLES = ("clean", "classic", "augmented", "wild", "captcha", "dots")
 # The probabilities added for issue 9 (all 0 in the clean style).

@@ -1,4 +1,5 @@
 import io
+import json
 
 import numpy as np
 import pytest
@@ -107,6 +108,8 @@ def test_presets_by_name_and_on_the_command_line():
     assert RenderStyle.named("wild").layout > RenderStyle.named("augmented").layout
     assert RenderStyle.named("captcha").captcha_lines > RenderStyle.named("augmented").captcha_lines
     assert RenderStyle.named("dots") == RenderStyle.named("augmented").with_(dot_matrix=1.0)
+    for name in STYLES:          # meta.json keeps a set's style: it must come back as it was
+        assert RenderStyle.from_dict(json.loads(json.dumps(RenderStyle.named(name).to_dict()))) == RenderStyle.named(name)
     with pytest.raises(ValueError):
         RenderStyle.named("fancy")
 
