@@ -102,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--pretrained", help="pretrained CNN checkpoint for the conv blocks (and their channels)")
     t.add_argument("--channels", type=_channels, help="conv channels of the four blocks (default 16,32,64,128; "
                    "32,64,128,192 is the wide stack); with --init, the model is widened to them")
+    t.add_argument("--rnn-hidden", type=int, help="GRU hidden units per direction (default 128); with --init, the "
+                   "GRU is widened to them")
     t.add_argument("--resume", help="last.pt of an interrupted run: continue exactly where it stopped")
     t.add_argument("--freeze-cnn", action=argparse.BooleanOptionalAction, default=False,
                    help="keep the conv blocks frozen in the first phase (off by default: see the ablation study)")
@@ -210,17 +212,19 @@ def cmd_train(a) -> int:
 
         # resuming continues the run's alphabet; fine-tuning keeps the model's unless --alphabet says otherwise
         alphabet = load_checkpoint(a.resume or a.init)["alphabet"]
-    if a.init and a.channels:   # before reading any image
+    arch = {k: v for k, v in (("channels", a.channels), ("rnn_hidden", a.rnn_hidden)) if v}
+    if a.init and arch:   # before reading any image
         from .models import load_checkpoint
         from .train import check_widening
 
-        check_widening(a.init, load_checkpoint(a.init)["arch"]["channels"], a.channels)
+        old = load_checkpoint(a.init)["arch"]
+        check_widening(a.init, old, {**old, **arch})
     train = _load_set(a.data, a.images, alphabet, augment=not a.no_augment, skip_bad=a.skip_bad, seed=a.seed)
     val = _load_set(a.val, a.val_images, alphabet or "".join(sorted(set("".join(train.labels)))), skip_bad=a.skip_bad)
     cfg = TrainConfig(epochs=a.epochs, finetune_epochs=a.finetune_epochs, batch_size=a.batch_size, lr=a.lr,
                       schedule=a.schedule, optimizer=a.optimizer, patience=a.patience, augment=not a.no_augment,
                       seed=a.seed, workers=a.workers, tensorboard=a.tensorboard, device=a.device, freeze_cnn=a.freeze_cnn)
-    res = train_crnn(train, val, out, cfg, alphabet=alphabet, arch={"channels": a.channels} if a.channels else None,
+    res = train_crnn(train, val, out, cfg, alphabet=alphabet, arch=arch or None,
                      pretrained=a.pretrained, init=a.init, resume=a.resume, progress=rank == 0)
     if world > 1:
         import torch.distributed

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path
 
 import torch
@@ -216,27 +217,57 @@ def model_from_checkpoint(ckpt: dict) -> nn.Module:
     return model.eval()
 
 
-def widen_weights(target: nn.Module, source_state: dict) -> list[str]:
-    """Copy each source tensor into the leading slice of the target's tensor of the same name wherever the
-    target's is at least as large in every dimension; return the names copied.
+def _blocks(name: str, dim: int) -> int:
+    """How many equal blocks a widened tensor's dimension ``dim`` is made of.
 
-    A CRNN with more conv channels than the source (the same layers otherwise) then computes exactly the
-    source's function: the new channels compute from their fresh random weights, but every old unit that
-    would read them (the next conv's old filters, the GRU's input weights) reads them with weight zero, so
-    they change nothing until training grows those weights (their gradients are not zero: the new channels'
-    activations are not). Conv features flatten channel-major, so the source's GRU inputs keep their
-    positions. Tensors of equal shape are copied whole, as ``transfer_weights`` does.
+    A GRU stacks its three gates (reset, update, new) along dim 0 of every weight and bias; a bidirectional
+    layer's output, read by the next layer's input weights and by the head, is the forward half then the
+    backward half. Widening the hidden size grows each block, not the tensor's end.
+    """
+    if name.startswith("rnn.") and dim == 0:
+        return 3
+    if dim == 1 and (re.match(r"rnn\.weight_ih_l[1-9]", name) or name == "head.weight"):
+        return 2
+    return 1
+
+
+def _leading(size_new: int, size_old: int, blocks: int) -> torch.Tensor:
+    """Positions of the old entries inside a dimension widened block by block."""
+    step_new, step_old = size_new // blocks, size_old // blocks
+    return torch.cat([torch.arange(b * step_new, b * step_new + step_old) for b in range(blocks)])
+
+
+def widen_into(name: str, target: torch.Tensor, value: torch.Tensor) -> bool:
+    """Copy ``value`` into ``target`` (same name, at least as large in every dimension), block by block
+    (``_blocks``); the old rows read the new columns with weight zero. False where the shapes do not fit."""
+    if target.dim() != value.dim() or any(a < b for a, b in zip(target.shape, value.shape)):
+        return False
+    if any(a % _blocks(name, d) or b % _blocks(name, d) for d, (a, b) in enumerate(zip(target.shape, value.shape))):
+        return False
+    if target.dim() == 0:                                   # e.g. batch-norm's step count
+        target.copy_(value)
+        return True
+    idx = [_leading(a, b, _blocks(name, d)) for d, (a, b) in enumerate(zip(target.shape, value.shape))]
+    if target.dim() >= 2 and target.shape[1] > value.shape[1]:
+        target[idx[0]] = 0                                  # old units do not read the new inputs (yet)
+    target[torch.meshgrid(*idx, indexing="ij")] = value
+    return True
+
+
+def widen_weights(target: nn.Module, source_state: dict) -> list[str]:
+    """Copy each source tensor into the target's tensor of the same name wherever the target's is at least as
+    large in every dimension; return the names copied.
+
+    A CRNN with more conv channels or a larger GRU than the source (the same layers otherwise) then computes
+    exactly the source's function: the new channels and hidden units compute from their fresh random weights,
+    but every old unit that would read them (the next conv's old filters, the GRU's input and recurrent
+    weights, the head) reads them with weight zero, so they change nothing until training grows those weights
+    (their gradients are not zero: the new units' activations are not). Conv features flatten channel-major,
+    so the source's GRU inputs keep their positions; GRU gates and the two directions are widened block by
+    block (``_blocks``). Tensors of equal shape are copied whole, as ``transfer_weights`` does.
     """
     own = target.state_dict()
-    copied = []
-    for name, value in source_state.items():
-        t = own.get(name)
-        if t is None or t.dim() != value.dim() or any(a < b for a, b in zip(t.shape, value.shape)):
-            continue
-        if t.dim() >= 2 and t.shape[1] > value.shape[1]:
-            t[: value.shape[0], value.shape[1]:] = 0      # old units do not read the new inputs (yet)
-        t[tuple(slice(0, n) for n in value.shape)] = value
-        copied.append(name)
+    copied = [name for name, value in source_state.items() if name in own and widen_into(name, own[name], value)]
     target.load_state_dict(own)
     return copied
 

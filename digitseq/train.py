@@ -36,6 +36,7 @@ from .models import (
     num_classes_for,
     save_checkpoint,
     transfer_weights,
+    widen_into,
     widen_weights,
 )
 from .recognize import predict_arrays
@@ -449,9 +450,11 @@ def train_crnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: Tra
         src_init = load_checkpoint(init)
         if src_init["kind"] != "crnn":
             raise CheckpointError(f"{init}: a {src_init['kind']} checkpoint, not a CRNN")
-        # The init's architecture, except dropout and, to widen it (``models.widen_weights``), more channels.
-        arch = {**src_init["arch"], **{k: v for k, v in user_arch.items() if k in ("dropout", "channels")}}
-        check_widening(init, src_init["arch"]["channels"], arch["channels"])
+        # The init's architecture, except dropout and, to widen it (``models.widen_weights``), more channels
+        # or a larger GRU.
+        widen = ("dropout", "channels", "rnn_hidden")
+        arch = {**src_init["arch"], **{k: v for k, v in user_arch.items() if k in widen}}
+        check_widening(init, src_init["arch"], arch)
     model = build_model("crnn", arch, codec.num_classes)
     if src is not None:
         copied = transfer_weights(model, src["state_dict"])
@@ -469,11 +472,16 @@ def train_crnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: Tra
     return fit(model, "crnn", codec, train_set, val_set, cfg, out, phases, arch, progress=progress, log=log)
 
 
-def check_widening(init, old: list[int], new: list[int]) -> None:
-    """A model continued from ``init`` may get more conv channels per block, never fewer or other blocks."""
-    if len(new) != len(old) or any(a < b for a, b in zip(new, old)):
-        raise CheckpointError(f"{init}: channels {list(old)} can only be widened (same number of blocks, none "
-                              f"narrower), not changed to {list(new)}")
+def check_widening(init, old: dict, new: dict) -> None:
+    """A model continued from ``init`` may get more conv channels per block and a larger GRU, never fewer or
+    other blocks, nor a smaller GRU."""
+    a, b = list(old["channels"]), list(new["channels"])
+    if len(b) != len(a) or any(x < y for x, y in zip(b, a)):
+        raise CheckpointError(f"{init}: channels {a} can only be widened (same number of blocks, none "
+                              f"narrower), not changed to {b}")
+    if new["rnn_hidden"] < old["rnn_hidden"]:
+        raise CheckpointError(f"{init}: the GRU's {old['rnn_hidden']} hidden units can only be widened, "
+                              f"not cut to {new['rnn_hidden']}")
 
 
 def fine_tune_from(model: CRNN, src: dict, codec: Codec) -> int:
@@ -483,7 +491,9 @@ def fine_tune_from(model: CRNN, src: dict, codec: Codec) -> int:
     copied = len(widen_weights(model, state))
     with torch.no_grad():
         rows = [(0, 0)] + [(codec.index[c], i + 1) for i, c in enumerate(src["alphabet"]) if c in codec.index]
-        if head_w.shape[1] == model.head.weight.shape[1]:
+        wide = torch.zeros(head_w.shape[0], model.head.weight.shape[1])
+        if widen_into("head.weight", wide, head_w):       # the GRU may have been widened
+            head_w = wide
             for new, old in rows:
                 model.head.weight[new] = head_w[old]
                 model.head.bias[new] = head_b[old]

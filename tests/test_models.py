@@ -93,6 +93,24 @@ def test_bad_checkpoints_are_named(tmp_path):
         model_from_checkpoint(ck)
 
 
+@pytest.mark.parametrize("layers", [1, 2])
+def test_widening_the_gru_gate_by_gate_keeps_the_function_then_trains_the_new_units(layers):
+    torch.manual_seed(0)
+    src = CRNN(11, channels=SMALL["channels"], rnn_hidden=16, rnn_layers=layers).eval()
+    wide = CRNN(11, channels=[12, 24, 32, 20], rnn_hidden=24, rnn_layers=layers)
+    copied = widen_weights(wide, src.state_dict())
+    assert len(copied) == len(src.state_dict())           # the head included: its two directions widen apart
+    # the old update gate's rows sit in the new update-gate block (rows 24..39), not where a plain slice puts them
+    assert torch.equal(wide.rnn.weight_hh_l0[24:40, :16], src.rnn.weight_hh_l0[16:32])
+    assert torch.equal(wide.head.weight[:, 24:40], src.head.weight[:, 16:32])   # backward half
+    x = torch.rand(3, 1, 32, 40)
+    wide.eval()
+    assert torch.allclose(wide(x), src(x), atol=1e-5)
+    wide.train()
+    wide(x).pow(2).mean().backward()
+    assert wide.head.weight.grad[:, 16:24].abs().sum() > 0  # the new units are read as training goes on
+
+
 def test_widening_the_conv_stack_keeps_the_function_then_trains_the_new_channels():
     torch.manual_seed(0)
     src = small_crnn()

@@ -110,6 +110,24 @@ def test_init_with_more_channels_widens_the_model_and_starts_from_its_function(t
                    {**TINY, "channels": [8, 8, 16, 16]}, init=src.best_path, progress=False, log=quiet)
 
 
+def test_init_with_a_larger_gru_starts_from_its_function_and_refuses_a_smaller_one(tmp_path, sets):
+    src = train_crnn(sets[0], sets[1], tmp_path / "small.pt", cfg(epochs=1), "0123456789", TINY,
+                     progress=False, log=quiet)
+    hidden = TINY["rnn_hidden"]
+    res = train_crnn(sets[1], sets[1], tmp_path / "big.pt", cfg(epochs=1, lr=1e-12), "0123456789",
+                     {"rnn_hidden": hidden + 8}, init=src.best_path, progress=False, log=quiet)
+    assert load_checkpoint(tmp_path / "big.pt")["arch"]["rnn_hidden"] == hidden + 8
+    # gate by gate, direction by direction (that this keeps the function is tested in test_models)
+    h = hidden
+    old_hh, new_hh = src.model.rnn.weight_hh_l0_reverse, res.model.rnn.weight_hh_l0_reverse
+    assert torch.allclose(new_hh[2 * (h + 8):2 * (h + 8) + h, :h], old_hh[2 * h:], atol=1e-6)   # the "new" gate
+    assert res.model.rnn.weight_hh_l0[:h, h:].abs().max() < 1e-6    # old units do not read the new ones yet
+    assert torch.allclose(res.model.head.weight[:, h + 8:2 * h + 8], src.model.head.weight[:, h:], atol=1e-6)
+    with pytest.raises(DigitseqError, match="can only be widened"):
+        train_crnn(sets[1], sets[1], tmp_path / "bad.pt", cfg(epochs=1), "0123456789",
+                   {"rnn_hidden": hidden - 4}, init=src.best_path, progress=False, log=quiet)
+
+
 def test_label_outside_alphabet_is_a_clear_error(tmp_path, sets):
     bad = ImageSet(sets[0].arrays[:2], ["12", "1x"])
     with pytest.raises(DigitseqError, match="training set: label '1x'"):
