@@ -112,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=_positive, default=64)
     t.add_argument("--lr", type=float, default=3e-3)
     t.add_argument("--schedule", choices=["onecycle", "cyclic", "constant"], default="onecycle")
+    t.add_argument("--keep", choices=["best", "last"], default="best", help="the model written to --out: the best "
+                   "validation epoch's, or the last epoch's (a completed schedule's end)")
     t.add_argument("--optimizer", choices=["adamw", "adam", "sgd"], default="adamw")
     t.add_argument("--patience", type=_positive, default=4)
     t.add_argument("--no-augment", action="store_true", help="no on-the-fly augmentation")
@@ -222,7 +224,7 @@ def cmd_train(a) -> int:
     train = _load_set(a.data, a.images, alphabet, augment=not a.no_augment, skip_bad=a.skip_bad, seed=a.seed)
     val = _load_set(a.val, a.val_images, alphabet or "".join(sorted(set("".join(train.labels)))), skip_bad=a.skip_bad)
     cfg = TrainConfig(epochs=a.epochs, finetune_epochs=a.finetune_epochs, batch_size=a.batch_size, lr=a.lr,
-                      schedule=a.schedule, optimizer=a.optimizer, patience=a.patience, augment=not a.no_augment,
+                      schedule=a.schedule, keep=a.keep, optimizer=a.optimizer, patience=a.patience, augment=not a.no_augment,
                       seed=a.seed, workers=a.workers, tensorboard=a.tensorboard, device=a.device, freeze_cnn=a.freeze_cnn)
     res = train_crnn(train, val, out, cfg, alphabet=alphabet, arch=arch or None,
                      pretrained=a.pretrained, init=a.init, resume=a.resume, progress=rank == 0)

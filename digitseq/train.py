@@ -4,7 +4,8 @@ One engine, :func:`fit`, runs a list of phases (for the CRNN: conv blocks frozen
 unfrozen at a lower rate). Each phase has its own optimiser, learning-rate schedule (one-cycle,
 cyclic or constant, stepped per batch) and early stopping on the validation metric. After every
 epoch it writes ``last.pt`` beside the output (everything needed to resume: optimiser, scheduler,
-early-stopping state, RNG, history) and, when the metric improves, the best model to ``out``.
+early-stopping state, RNG, history) and, when the metric improves, the best model to ``out`` (or, with
+``keep="last"``, every epoch's model, so that ``out`` ends as the last one).
 Both writes are atomic; Ctrl-C writes ``last.pt`` before returning, and ``resume=`` continues it.
 """
 
@@ -73,6 +74,8 @@ class TrainConfig:
     tensorboard: str | None = None    # log folder, if the tensorboard package is installed
     time_budget: float | None = None  # seconds; training stops at the first epoch end past it
     max_steps: int | None = None      # optimiser steps, over all phases
+    keep: str = "best"                # weights written to the output: "best" validation epoch, or the "last"
+                                      # epoch (a completed one-cycle schedule's annealed end)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -206,6 +209,8 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
         cfg: TrainConfig, out: str | Path, phases: list[Phase], arch: dict, resume: dict | None = None,
         progress: bool = True, log: Callable[[str], None] | None = None, extra: dict | None = None) -> TrainResult:
     """Train ``model`` through ``phases``; see the module docstring for what is written where."""
+    if cfg.keep not in ("best", "last"):
+        raise DigitseqError(f"keep must be 'best' or 'last', not {cfg.keep!r}")
     rank, world = distributed()
     log = (log or tqdm.write) if rank == 0 else (lambda _msg: None)
     progress = progress and rank == 0
@@ -242,6 +247,8 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
                    batch: int = 0, loss=(0.0, 0)) -> dict:
         train = {"config": cfg.to_dict(), "phases": [asdict(p) for p in phases], "best_metric": best,
                  "epochs_done": len(history), "steps_done": step, "seconds": round(time.time() - t0, 1)}
+        if not with_state:                                 # the model written to ``out``: which epoch it is
+            train["kept"] = f"{'last' if cfg.keep == 'last' else 'best validation'} epoch ({len(history)})"
         ck = make_checkpoint(model, kind, arch, codec.alphabet, NORMALISATION, train=train,
                              preprocess={"textline": bool(cfg.textline)},
                              metrics=history[-1]["val"] if history else {}, history=history, **(extra or {}))
@@ -334,6 +341,7 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
             improved = best is None or metric > best
             if improved:
                 best = metric
+            if improved or cfg.keep == "last":
                 save(out, False, phase_i, epoch + 1)
             save(last_path, True, phase_i, epoch + 1, opt, sched, stopper)
             if writer:
@@ -499,6 +507,20 @@ def fine_tune_from(model: CRNN, src: dict, codec: Codec) -> int:
                 model.head.bias[new] = head_b[old]
             copied += 2
     return copied
+
+
+TRAINING_STATE = ("optimizer", "scheduler", "stopper", "rng", "steps", "resume")
+
+
+def last_epoch_model(last: str | Path, out: str | Path) -> Path:
+    """Write the model of a run's ``last.pt`` (its last epoch) to ``out`` without the training state: what
+    ``keep="last"`` would have written, for a run that kept its best validation epoch instead."""
+    ck = load_checkpoint(last)
+    if "resume" not in ck:
+        raise CheckpointError(f"{last}: not a last.pt (it holds no training state)")
+    ck = {k: v for k, v in ck.items() if k not in TRAINING_STATE}
+    ck["train"] = {**ck["train"], "kept": f"last epoch ({ck['train']['epochs_done']})"}
+    return save_checkpoint(ck, out)
 
 
 def steps_to_reach(history: list[dict], threshold: float) -> dict | None:

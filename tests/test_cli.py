@@ -95,16 +95,22 @@ def test_password_alphabet_fine_tuned_from_the_digit_model(tmp_path, shipped_mod
 
 def test_train_widens_a_model_with_channels_and_refuses_to_narrow_it(digits_dir, capsys, tmp_path):
     out = tmp_path / "wide"
+    hidden = torch.load(ROOT / "digitseq" / "weights" / "digits.pt", weights_only=True)["arch"]["rnn_hidden"]
     code, _, err = run(["train", digits_dir, "--val", digits_dir, "--out", out, "--init", "digits",
-                        "--channels", "16,32,64,160", "--epochs", "1", "--batch-size", "8", "--lr", "1e-9"], capsys)
+                        "--channels", "16,32,64,160", "--rnn-hidden", str(hidden + 32), "--keep", "last",
+                        "--epochs", "1", "--batch-size", "8", "--lr", "1e-9"], capsys)
     assert code == 0, err
     ckpt = torch.load(out / "crnn.pt", weights_only=True)
-    assert ckpt["arch"]["channels"] == [16, 32, 64, 160]
+    assert ckpt["arch"]["channels"] == [16, 32, 64, 160] and ckpt["arch"]["rnn_hidden"] == hidden + 32
+    assert ckpt["train"]["kept"] == "last epoch (1)"
     code, stdout, _ = run(["evaluate", digits_dir, "--model", out / "crnn.pt"], capsys)
     assert code == 0 and float(stdout.split("sequence_accuracy")[1].split()[0]) >= 0.9   # the digit model's function
     code, _, err = run(["train", digits_dir, "--val", digits_dir, "--out", tmp_path / "narrow", "--init", "digits",
                         "--channels", "8,32,64,128", "--epochs", "1"], capsys)
     assert_one_line_error(code, err, "only be widened")
+    code, _, err = run(["train", digits_dir, "--val", digits_dir, "--out", tmp_path / "small", "--init", "digits",
+                        "--rnn-hidden", str(hidden - 8), "--epochs", "1"], capsys)
+    assert_one_line_error(code, err, "can only be widened")
     with pytest.raises(SystemExit) as exc:
         run(["train", digits_dir, "--val", digits_dir, "--out", tmp_path / "x", "--channels", "8,9"], capsys)
     assert exc.value.code == 2 and "four positive integers" in capsys.readouterr().err

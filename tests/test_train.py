@@ -132,3 +132,31 @@ def test_label_outside_alphabet_is_a_clear_error(tmp_path, sets):
     bad = ImageSet(sets[0].arrays[:2], ["12", "1x"])
     with pytest.raises(DigitseqError, match="training set: label '1x'"):
         train_crnn(bad, bad, tmp_path / "m.pt", cfg(), "0123456789", TINY, progress=False, log=quiet)
+
+
+@pytest.mark.parametrize("keep,epoch", [("best", 2), ("last", 3)])
+def test_keep_writes_the_best_validation_or_the_last_epoch(tmp_path, sets, monkeypatch, keep, epoch):
+    real, scores = train_mod.validate, iter([0.5, 0.9, 0.1])   # validation peaks at epoch 2
+
+    def scripted(*args, **kwargs):
+        val, preds = real(*args, **kwargs)
+        return {**val, "sequence_accuracy": next(scores)}, preds
+
+    monkeypatch.setattr(train_mod, "validate", scripted)
+    res = train_crnn(sets[0], sets[1], tmp_path / "crnn.pt", cfg(epochs=3, keep=keep), "0123456789", TINY,
+                     progress=False, log=quiet)
+    kept, last = load_checkpoint(tmp_path / "crnn.pt"), load_checkpoint(res.last_path)
+    assert kept["train"]["kept"].endswith(f"epoch ({epoch})") and kept["train"]["epochs_done"] == epoch
+    same = all(torch.equal(v, last["state_dict"][k]) for k, v in kept["state_dict"].items())
+    assert same == (keep == "last")
+    assert all(torch.equal(v, kept["state_dict"][k]) for k, v in res.model.state_dict().items())
+    # a run that kept its best epoch can still give its last one, as keep="last" would have written it
+    again = load_checkpoint(train_mod.last_epoch_model(res.last_path, tmp_path / "last_epoch.pt"))
+    assert again["train"]["kept"] == "last epoch (3)" and "optimizer" not in again and "resume" not in again
+    assert all(torch.equal(v, last["state_dict"][k]) for k, v in again["state_dict"].items())
+
+
+def test_keep_other_than_best_or_last_is_refused(tmp_path, sets):
+    with pytest.raises(DigitseqError, match="keep must be"):
+        train_crnn(sets[0], sets[1], tmp_path / "crnn.pt", cfg(keep="first"), "0123456789", TINY,
+                   progress=False, log=quiet)
