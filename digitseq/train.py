@@ -203,6 +203,12 @@ def validate(model, kind: str, codec: Codec, dataset: ImageSet, device) -> tuple
     return report, preds
 
 
+def epochs_within_budget(budget: float, elapsed: float, epoch_seconds: float) -> int:
+    """How many more epochs of ``epoch_seconds`` run before the time budget stops training: an epoch
+    always finishes, and training stops at the first epoch end past the budget."""
+    return int(max(budget - elapsed, 0) // max(epoch_seconds, 1e-9)) + 1
+
+
 # --------------------------------------------------------------------------- the engine
 
 def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, val_set: ImageSet,
@@ -356,6 +362,13 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
                 stop_reason = f"no improvement for {cfg.patience} epochs"
             if cfg.time_budget and time.time() - t0 > cfg.time_budget:
                 stop_reason = f"time budget {cfg.time_budget:.0f}s used"
+            left = phase.epochs - epoch - 1
+            if cfg.time_budget and not stop_reason and epoch == first_epoch and cfg.schedule == "onecycle":
+                more = epochs_within_budget(cfg.time_budget, time.time() - t0, row["seconds"])
+                if more < left:
+                    log(f"note: at {row['seconds']:.0f}s an epoch the time budget ends this phase after about "
+                        f"{epoch + 1 + more} of {phase.epochs} epochs, before its learning rate has annealed; "
+                        "fewer epochs (or a larger time_budget) would complete the schedule")
             if stop_reason:
                 log(f"{phase.name}: stopping ({stop_reason})")
                 break

@@ -160,3 +160,23 @@ def test_keep_other_than_best_or_last_is_refused(tmp_path, sets):
     with pytest.raises(DigitseqError, match="keep must be"):
         train_crnn(sets[0], sets[1], tmp_path / "crnn.pt", cfg(keep="first"), "0123456789", TINY,
                    progress=False, log=quiet)
+
+
+def test_epochs_within_budget_hand_worked():
+    # 800 s used of 7200, 712 s an epoch: epochs end at 1512, ..., 7208 (the 9th, past the budget: the last)
+    assert train_mod.epochs_within_budget(7200, 800, 712) == 9
+    assert train_mod.epochs_within_budget(7200, 800, 800) == 9    # 7200 is not past the budget; 8000 is
+    assert train_mod.epochs_within_budget(100, 150, 10) == 1      # already past: the epoch under way is the last
+
+
+def test_a_time_budget_that_cuts_the_schedule_short_is_reported(tmp_path, sets, monkeypatch):
+    monkeypatch.setattr(train_mod, "epochs_within_budget", lambda *a: 1)
+    notes = []
+    train_crnn(sets[0], sets[1], tmp_path / "crnn.pt", cfg(epochs=4, time_budget=3600), "0123456789", TINY,
+               progress=False, log=notes.append)
+    assert any("ends this phase after about 2 of 4 epochs" in m for m in notes)
+    notes.clear()
+    monkeypatch.setattr(train_mod, "epochs_within_budget", lambda *a: 3)
+    train_crnn(sets[0], sets[1], tmp_path / "crnn2.pt", cfg(epochs=4, time_budget=3600), "0123456789", TINY,
+               progress=False, log=notes.append)
+    assert not any("ends this phase" in m for m in notes)
