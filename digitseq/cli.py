@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--pretrained", help="pretrained CNN checkpoint for the conv blocks (and their channels)")
     t.add_argument("--channels", type=_channels, help="conv channels of the four blocks (default 16,32,64,128; "
                    "32,64,128,192 is the wide stack); with --init, the model is widened to them")
-    t.add_argument("--rnn-hidden", type=int, help="GRU hidden units per direction (default 128); with --init, the "
+    t.add_argument("--rnn-hidden", type=_positive, help="GRU hidden units per direction (default 128); with --init, the "
                    "GRU is widened to them")
     t.add_argument("--resume", help="last.pt of an interrupted run: continue exactly where it stopped")
     t.add_argument("--freeze-cnn", action=argparse.BooleanOptionalAction, default=False,
@@ -237,7 +237,8 @@ def cmd_train(a) -> int:
     if res.interrupted:
         print(f"interrupted; resume with: digitseq train ... --resume {res.last_path}", file=sys.stderr)
         return 130
-    print(f"best validation sequence accuracy {res.best_metric:.4f}; saved {res.best_path}")
+    print(f"validation sequence accuracy {res.kept_metric:.4f} ({res.keep} epoch; best {res.best_metric:.4f}); "
+          f"saved {res.best_path}")
     return 0
 
 

@@ -75,7 +75,8 @@ class TrainConfig:
     time_budget: float | None = None  # seconds; training stops at the first epoch end past it
     max_steps: int | None = None      # optimiser steps, over all phases
     keep: str = "best"                # weights written to the output: "best" validation epoch, or the "last"
-                                      # epoch (a completed one-cycle schedule's annealed end)
+                                      # epoch (a completed one-cycle schedule's annealed end; early stopping
+                                      # still applies: patience >= epochs runs the schedule out)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -103,6 +104,14 @@ class TrainResult:
     last_path: Path
     interrupted: bool = False
     steps: list[dict] = field(default_factory=list)
+    keep: str = "best"
+
+    @property
+    def kept_metric(self) -> float | None:
+        """Validation sequence accuracy of the model written to ``best_path`` (``keep``: best or last epoch)."""
+        if self.keep == "last" and self.history:
+            return self.history[-1]["val"]["sequence_accuracy"]
+        return self.best_metric
 
 
 def distributed() -> tuple[int, int]:
@@ -204,9 +213,11 @@ def validate(model, kind: str, codec: Codec, dataset: ImageSet, device) -> tuple
 
 
 def epochs_within_budget(budget: float, elapsed: float, epoch_seconds: float) -> int:
-    """How many more epochs of ``epoch_seconds`` run before the time budget stops training: an epoch
-    always finishes, and training stops at the first epoch end past the budget."""
-    return int(max(budget - elapsed, 0) // max(epoch_seconds, 1e-9)) + 1
+    """How many more epochs of ``epoch_seconds`` run after one ending at ``elapsed``: training stops at the first
+    epoch end past the budget (an epoch under way always finishes)."""
+    if elapsed > budget:
+        return 0
+    return int((budget - elapsed) // max(epoch_seconds, 1e-9)) + 1
 
 
 # --------------------------------------------------------------------------- the engine
@@ -363,7 +374,8 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
             if cfg.time_budget and time.time() - t0 > cfg.time_budget:
                 stop_reason = f"time budget {cfg.time_budget:.0f}s used"
             left = phase.epochs - epoch - 1
-            if cfg.time_budget and not stop_reason and epoch == first_epoch and cfg.schedule == "onecycle":
+            whole = epoch == first_epoch and not skip       # (an epoch resumed midway took less than an epoch)
+            if cfg.time_budget and not stop_reason and whole and cfg.schedule == "onecycle":
                 more = epochs_within_budget(cfg.time_budget, time.time() - t0, row["seconds"])
                 if more < left:
                     log(f"note: at {row['seconds']:.0f}s an epoch the time budget ends this phase after about "
@@ -374,7 +386,7 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
                 break
         if interrupted or (stop_reason and "budget" in stop_reason) or (stop_reason and "max_steps" in stop_reason):
             break
-        # The next phase starts from this phase's best weights.
+        # The next phase starts from the weights this phase kept (its best, or with keep="last" its last).
         if out.exists():
             model.load_state_dict(load_checkpoint(out)["state_dict"])
     if writer:
@@ -384,7 +396,7 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
     if out.exists() and not interrupted:
         model.load_state_dict(load_checkpoint(out)["state_dict"])
     model.eval()
-    return TrainResult(model, history, best, out, last_path, interrupted, steps)
+    return TrainResult(model, history, best, out, last_path, interrupted, steps, cfg.keep)
 
 
 def _tensorboard(logdir: str | None):
@@ -528,10 +540,14 @@ TRAINING_STATE = ("optimizer", "scheduler", "stopper", "rng", "steps", "resume")
 def last_epoch_model(last: str | Path, out: str | Path) -> Path:
     """Write the model of a run's ``last.pt`` (its last epoch) to ``out`` without the training state: what
     ``keep="last"`` would have written, for a run that kept its best validation epoch instead."""
+    if Path(out).resolve() == Path(last).resolve():
+        raise DigitseqError(f"{out}: would overwrite the last.pt it is made from")
     ck = load_checkpoint(last)
     if "resume" not in ck:
         raise CheckpointError(f"{last}: not a last.pt (it holds no training state)")
-    ck = {k: v for k, v in ck.items() if k not in TRAINING_STATE}
+    if ck["resume"].get("batch"):
+        raise CheckpointError(f"{last}: saved in the middle of an epoch (interrupted); resume it to the epoch's end")
+    ck = {k: v for k, v in ck.items() if k not in (*TRAINING_STATE, "path")}
     ck["train"] = {**ck["train"], "kept": f"last epoch ({ck['train']['epochs_done']})"}
     return save_checkpoint(ck, out)
 

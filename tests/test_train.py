@@ -44,6 +44,23 @@ def test_resume_continues_exactly(tmp_path, sets):
         assert torch.allclose(v.float(), resumed.model.state_dict()[k].float(), atol=1e-5), k
 
 
+def test_last_epoch_model_refuses_a_last_pt_saved_mid_epoch_or_to_overwrite_it(tmp_path, sets, monkeypatch):
+    real, calls = train_mod.ctc_loss, {"n": 0}
+
+    def interrupt_second_batch(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(train_mod, "ctc_loss", interrupt_second_batch)
+    res = train_crnn(sets[0], sets[1], tmp_path / "crnn.pt", cfg(), "0123456789", TINY, progress=False, log=quiet)
+    with pytest.raises(DigitseqError, match="middle of an epoch"):
+        train_mod.last_epoch_model(res.last_path, tmp_path / "x.pt")
+    with pytest.raises(DigitseqError, match="would overwrite"):
+        train_mod.last_epoch_model(res.last_path, res.last_path)
+
+
 def test_ctrl_c_mid_epoch_leaves_a_resumable_checkpoint(tmp_path, sets, monkeypatch):
     train, val = sets
     calls = {"n": 0}
@@ -154,6 +171,7 @@ def test_keep_writes_the_best_validation_or_the_last_epoch(tmp_path, sets, monke
     again = load_checkpoint(train_mod.last_epoch_model(res.last_path, tmp_path / "last_epoch.pt"))
     assert again["train"]["kept"] == "last epoch (3)" and "optimizer" not in again and "resume" not in again
     assert all(torch.equal(v, last["state_dict"][k]) for k, v in again["state_dict"].items())
+    assert res.kept_metric == (0.9 if keep == "best" else 0.1)
 
 
 def test_keep_other_than_best_or_last_is_refused(tmp_path, sets):
@@ -166,7 +184,7 @@ def test_epochs_within_budget_hand_worked():
     # 800 s used of 7200, 712 s an epoch: epochs end at 1512, ..., 7208 (the 9th, past the budget: the last)
     assert train_mod.epochs_within_budget(7200, 800, 712) == 9
     assert train_mod.epochs_within_budget(7200, 800, 800) == 9    # 7200 is not past the budget; 8000 is
-    assert train_mod.epochs_within_budget(100, 150, 10) == 1      # already past: the epoch under way is the last
+    assert train_mod.epochs_within_budget(100, 150, 10) == 0      # already past: training stops now
 
 
 def test_a_time_budget_that_cuts_the_schedule_short_is_reported(tmp_path, sets, monkeypatch):
