@@ -68,6 +68,10 @@ def test_config_overrides_keep_the_rest_of_the_config():
     assert run["CONFIG"]["epochs"] == 10 and run["CONFIG"]["schedule"] == "onecycle"
     release = with_overrides(PRESETS["release"][0](), config=["lr=1e-3"])["3_CRNN.ipynb"]["CONFIG"]
     assert release["lr"] == 0.001 and release["epochs"] == 10 and release["time_budget"] == 85 * 60
+    ascii_arch = with_overrides(PRESETS["release-ascii"][0](), arch=["rnn_hidden=256"])["3_CRNN.ipynb"]["ARCH"]
+    assert ascii_arch["rnn_hidden"] == 256 and ascii_arch["channels"] == [32, 64, 128, 192]   # the rest kept
+    assert with_overrides({}, arch=["dropout=0.2"])["3_CRNN.ipynb"]["ARCH"] == \
+        {"rnn_hidden": 128, "rnn_layers": 1, "dropout": 0.2}                                    # the notebook's own
 
 
 @pytest.mark.parametrize("preset,held_out", [
