@@ -150,16 +150,13 @@ def with_overrides(params: dict[str, dict], init: str | None = None, config: lis
                    arch: list[str] = ()) -> dict[str, dict]:
     """Notebook parameters plus ``--init`` (notebook 3's INIT), ``--config`` and ``--arch`` entries, the latter
     on top of the preset's CONFIG and ARCH or, where the preset has none, of the notebook's own."""
-    if arch:
-        nb3 = params.setdefault("3_CRNN.ipynb", {})
-        base = nb3.get("ARCH") or default_parameters(ROOT / "3_CRNN.ipynb")["ARCH"]
-        nb3["ARCH"] = {**base, **parse_overrides(arch)}
     if init:
         params.setdefault("3_CRNN.ipynb", {})["INIT"] = init
-    if config:
-        nb3 = params.setdefault("3_CRNN.ipynb", {})
-        base = nb3.get("CONFIG") or default_parameters(ROOT / "3_CRNN.ipynb")["CONFIG"]
-        nb3["CONFIG"] = {**base, **parse_overrides(config)}
+    for name, items in (("ARCH", arch), ("CONFIG", config)):
+        if items:
+            nb3 = params.setdefault("3_CRNN.ipynb", {})
+            base = nb3.get(name) or default_parameters(ROOT / "3_CRNN.ipynb")[name]
+            nb3[name] = {**base, **parse_overrides(items)}
     return params
 
 

@@ -212,6 +212,11 @@ def validate(model, kind: str, codec: Codec, dataset: ImageSet, device) -> tuple
     return report, preds
 
 
+def kept_label(keep: str, epoch: int) -> str:
+    """What a saved model's ``train.kept`` says: which epoch it is, and why that one."""
+    return f"{'last' if keep == 'last' else 'best validation'} epoch ({epoch})"
+
+
 def epochs_within_budget(budget: float, elapsed: float, epoch_seconds: float) -> int:
     """How many more epochs of ``epoch_seconds`` run after one ending at ``elapsed``: training stops at the first
     epoch end past the budget (an epoch under way always finishes)."""
@@ -265,7 +270,7 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
         train = {"config": cfg.to_dict(), "phases": [asdict(p) for p in phases], "best_metric": best,
                  "epochs_done": len(history), "steps_done": step, "seconds": round(time.time() - t0, 1)}
         if not with_state:                                 # the model written to ``out``: which epoch it is
-            train["kept"] = f"{'last' if cfg.keep == 'last' else 'best validation'} epoch ({len(history)})"
+            train["kept"] = kept_label(cfg.keep, len(history))
         ck = make_checkpoint(model, kind, arch, codec.alphabet, NORMALISATION, train=train,
                              preprocess={"textline": bool(cfg.textline)},
                              metrics=history[-1]["val"] if history else {}, history=history, **(extra or {}))
@@ -373,11 +378,10 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
                 stop_reason = f"no improvement for {cfg.patience} epochs"
             if cfg.time_budget and time.time() - t0 > cfg.time_budget:
                 stop_reason = f"time budget {cfg.time_budget:.0f}s used"
-            left = phase.epochs - epoch - 1
             whole = epoch == first_epoch and not skip       # (an epoch resumed midway took less than an epoch)
             if cfg.time_budget and not stop_reason and whole and cfg.schedule == "onecycle":
                 more = epochs_within_budget(cfg.time_budget, time.time() - t0, row["seconds"])
-                if more < left:
+                if more < phase.epochs - epoch - 1:
                     log(f"note: at {row['seconds']:.0f}s an epoch the time budget ends this phase after about "
                         f"{epoch + 1 + more} of {phase.epochs} epochs, before its learning rate has annealed; "
                         "fewer epochs (or a larger time_budget) would complete the schedule")
@@ -548,7 +552,7 @@ def last_epoch_model(last: str | Path, out: str | Path) -> Path:
     if ck["resume"].get("batch"):
         raise CheckpointError(f"{last}: saved in the middle of an epoch (interrupted); resume it to the epoch's end")
     ck = {k: v for k, v in ck.items() if k not in (*TRAINING_STATE, "path")}
-    ck["train"] = {**ck["train"], "kept": f"last epoch ({ck['train']['epochs_done']})"}
+    ck["train"] = {**ck["train"], "kept": kept_label("last", ck["train"]["epochs_done"])}
     return save_checkpoint(ck, out)
 
 

@@ -44,16 +44,22 @@ def test_resume_continues_exactly(tmp_path, sets):
         assert torch.allclose(v.float(), resumed.model.state_dict()[k].float(), atol=1e-5), k
 
 
-def test_last_epoch_model_refuses_a_last_pt_saved_mid_epoch_or_to_overwrite_it(tmp_path, sets, monkeypatch):
+def ctrl_c_at_second_batch(monkeypatch):
+    """Make the training loss raise KeyboardInterrupt (Ctrl-C) on its second call; return the real loss."""
     real, calls = train_mod.ctc_loss, {"n": 0}
 
-    def interrupt_second_batch(*args, **kwargs):
+    def flaky(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(train_mod, "ctc_loss", interrupt_second_batch)
+    monkeypatch.setattr(train_mod, "ctc_loss", flaky)
+    return real
+
+
+def test_last_epoch_model_refuses_a_last_pt_saved_mid_epoch_or_to_overwrite_it(tmp_path, sets, monkeypatch):
+    ctrl_c_at_second_batch(monkeypatch)
     res = train_crnn(sets[0], sets[1], tmp_path / "crnn.pt", cfg(), "0123456789", TINY, progress=False, log=quiet)
     with pytest.raises(DigitseqError, match="middle of an epoch"):
         train_mod.last_epoch_model(res.last_path, tmp_path / "x.pt")
@@ -63,16 +69,7 @@ def test_last_epoch_model_refuses_a_last_pt_saved_mid_epoch_or_to_overwrite_it(t
 
 def test_ctrl_c_mid_epoch_leaves_a_resumable_checkpoint(tmp_path, sets, monkeypatch):
     train, val = sets
-    calls = {"n": 0}
-    real = train_mod.ctc_loss
-
-    def flaky(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(train_mod, "ctc_loss", flaky)
+    real = ctrl_c_at_second_batch(monkeypatch)
     res = train_crnn(train, val, tmp_path / "crnn.pt", cfg(), "0123456789", TINY, progress=False, log=quiet)
     assert res.interrupted and res.last_path.is_file()
     monkeypatch.setattr(train_mod, "ctc_loss", real)
