@@ -91,8 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--force", action="store_true")
 
-    t = sub.add_parser("train", help="train or fine-tune a CRNN on a labelled folder (stage 3)")
-    _data_args(t)
+    t = sub.add_parser("train", help="train or fine-tune a CRNN on labelled folders (stage 3)")
+    t.add_argument("data", nargs="+", help="one or more folders with labels.csv, or CSV files (filename,label|words|"
+                   "text); several are trained on as one set")
+    t.add_argument("--images", help="folder the CSV's filenames are relative to (default: the CSV's folder; "
+                   "one data source only)")
+    t.add_argument("--textline", action=argparse.BooleanOptionalAction, default=None,
+                   help="crop training and validation images to their text line, as recognition will (default: "
+                   "as the --init model was trained, else on; --resume keeps the run's)")
     t.add_argument("--val", required=True, help="validation folder or CSV")
     t.add_argument("--val-images", help="folder the validation CSV's filenames are relative to")
     t.add_argument("--out", required=True, help="output folder (writes crnn.pt and last.pt) or a .pt path")
@@ -167,15 +173,22 @@ def cmd_generate(a) -> int:
     return 0
 
 
-def _load_set(source, images, alphabet, augment=False, skip_bad=False, seed=0):
+def _load_set(source, images, alphabet, augment=False, skip_bad=False, seed=0, **load):
+    """A labelled folder or CSV (or a list of them, trained on as one set) as an ImageSet. ``load``: ``height`` and
+    ``textline``, passed to :meth:`ImageSet.from_labelled`."""
     from .data import ImageSet, read_labels
 
+    sources = source if isinstance(source, list) else [source]
+    if images and len(sources) > 1:
+        raise DigitseqError("--images goes with one data source; give each CSV's images beside it")
     on_error = "skip" if skip_bad else "raise"
-    ls = read_labels(source, images, alphabet=alphabet, on_error=on_error)
-    ds = ImageSet.from_labelled(ls, augment=augment, seed=seed, on_error=on_error)
-    if ls.skipped:
-        print(f"{ls.source}: skipped {len(ls.skipped)} bad rows/images, e.g. {ls.skipped[0]}", file=sys.stderr)
-    return ds
+    sets = []
+    for src in sources:
+        ls = read_labels(src, images, alphabet=alphabet, on_error=on_error)
+        sets.append(ImageSet.from_labelled(ls, augment=augment, seed=seed, on_error=on_error, **load))
+        if ls.skipped:
+            print(f"{ls.source}: skipped {len(ls.skipped)} bad rows/images, e.g. {ls.skipped[0]}", file=sys.stderr)
+    return sets[0] if len(sets) == 1 else ImageSet.concat(sets, augment=augment, seed=seed)
 
 
 def _out_path(out: str, name: str) -> Path:
@@ -197,6 +210,7 @@ def cmd_pretrain(a) -> int:
 
 
 def cmd_train(a) -> int:
+    from .image import DEFAULT_HEIGHT
     from .train import TrainConfig, init_distributed, train_crnn
 
     rank, world = init_distributed(a.device)  # under torchrun: one process per rank, data split by batches
@@ -204,28 +218,34 @@ def cmd_train(a) -> int:
     out = _out_path(a.out, "crnn.pt")
     if not a.resume:
         _check_output(out, a.force)
-    alphabet = a.alphabet
+    alphabet, textline, height = a.alphabet, True if a.textline is None else a.textline, DEFAULT_HEIGHT
+    arch = {k: v for k, v in (("channels", a.channels), ("rnn_hidden", a.rnn_hidden)) if v}
     if a.init:   # a checkpoint path, or a shipped model by name
         from .recognize import resolve_model
 
         a.init = str(resolve_model(a.init, "torch")[0])
-    if a.resume or (a.init and not alphabet):
-        from .models import load_checkpoint
-
-        # resuming continues the run's alphabet; fine-tuning keeps the model's unless --alphabet says otherwise
-        alphabet = load_checkpoint(a.resume or a.init)["alphabet"]
-    arch = {k: v for k, v in (("channels", a.channels), ("rnn_hidden", a.rnn_hidden)) if v}
-    if a.init and arch:   # before reading any image
+    if a.resume or a.init:   # read before any image: the images are loaded as this model expects them
         from .models import load_checkpoint
         from .train import check_widening
 
-        old = load_checkpoint(a.init)["arch"]
-        check_widening(a.init, old, {**old, **arch})
-    train = _load_set(a.data, a.images, alphabet, augment=not a.no_augment, skip_bad=a.skip_bad, seed=a.seed)
-    val = _load_set(a.val, a.val_images, alphabet or "".join(sorted(set("".join(train.labels)))), skip_bad=a.skip_bad)
+        src = load_checkpoint(a.resume or a.init)
+        height = src["input_height"]
+        if a.resume:   # resuming continues the run as it was configured
+            alphabet, textline = src["alphabet"], src.get("train", {}).get("config", {}).get("textline", True)
+        else:          # fine-tuning keeps the model's alphabet and crop unless told otherwise
+            alphabet = alphabet or src["alphabet"]
+            if a.textline is None:
+                textline = bool(src.get("preprocess", {}).get("textline", False))
+            if arch:
+                check_widening(a.init, src["arch"], {**src["arch"], **arch})
+    load = {"height": height, "textline": textline}
+    train = _load_set(a.data, a.images, alphabet, augment=not a.no_augment, skip_bad=a.skip_bad, seed=a.seed, **load)
+    val = _load_set(a.val, a.val_images, alphabet or "".join(sorted(set("".join(train.labels)))), skip_bad=a.skip_bad,
+                    **load)
     cfg = TrainConfig(epochs=a.epochs, finetune_epochs=a.finetune_epochs, batch_size=a.batch_size, lr=a.lr,
                       schedule=a.schedule, keep=a.keep, optimizer=a.optimizer, patience=a.patience, augment=not a.no_augment,
-                      seed=a.seed, workers=a.workers, tensorboard=a.tensorboard, device=a.device, freeze_cnn=a.freeze_cnn)
+                      textline=textline, seed=a.seed, workers=a.workers, tensorboard=a.tensorboard, device=a.device,
+                      freeze_cnn=a.freeze_cnn)
     res = train_crnn(train, val, out, cfg, alphabet=alphabet, arch=arch or None,
                      pretrained=a.pretrained, init=a.init, resume=a.resume, progress=rank == 0)
     if world > 1:

@@ -79,6 +79,35 @@ def test_train_on_a_csv_then_recognize_with_it(digits_dir, capsys, tmp_path):
     assert code == 0 and stdout.startswith(str(digits_dir / "000000.png"))
 
 
+def test_train_reads_several_sources_cropped_as_recognition_will(digits_dir, capsys, tmp_path, monkeypatch):
+    """Fine-tuning crops training and validation images to their text line when the --init model was trained so
+    (recognition will crop them); --no-textline does not, and the checkpoint says which. Before, the CLI trained on
+    uncropped images while the checkpoint said "cropped"."""
+    import digitseq.textline
+
+    shapes = []
+
+    def crop_to_text(grey):
+        shapes.append(grey.shape)
+        return grey[2:-2]
+
+    monkeypatch.setattr(digitseq.textline, "crop_to_text", crop_to_text)
+    common = ["--val", digits_dir, "--init", "digits", "--epochs", "1", "--batch-size", "8", "--lr", "1e-9",
+              "--keep", "last"]
+    code, _, err = run(["train", digits_dir, digits_dir, *common, "--out", tmp_path / "on"], capsys)
+    assert code == 0, err
+    assert len(shapes) == 3 * 24                          # both training sources and the validation set
+    assert torch.load(tmp_path / "on" / "crnn.pt", weights_only=True)["preprocess"] == {"textline": True}
+    shapes.clear()
+    code, _, err = run(["train", digits_dir, *common, "--no-textline", "--out", tmp_path / "off"], capsys)
+    assert code == 0, err
+    assert not shapes
+    assert torch.load(tmp_path / "off" / "crnn.pt", weights_only=True)["preprocess"] == {"textline": False}
+    code, _, err = run(["train", digits_dir, digits_dir, "--images", digits_dir, *common, "--out", tmp_path / "x"],
+                       capsys)
+    assert_one_line_error(code, err, "--images goes with one data source")
+
+
 def test_password_alphabet_fine_tuned_from_the_digit_model(tmp_path, shipped_model, capsys):
     """The non-digit proof at toy size: printable-ASCII passwords, --init from the digit model."""
     data = tmp_path / "pw"
