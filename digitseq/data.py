@@ -137,9 +137,10 @@ class ImageSet(torch.utils.data.Dataset):
     """Preprocessed images held in memory with their labels; optional on-the-fly augmentation."""
 
     def __init__(self, arrays: list[np.ndarray], labels: list[str], augment: bool = False, seed: int = 0,
-                 reduction: int = 4):
+                 reduction: int = 4, textline: bool | None = None):
         if len(arrays) != len(labels):
             raise ValueError("arrays and labels differ in length")
+        self.textline = textline       # whether the images were cropped to their text line (None: not known)
         self.arrays = [stretch_for_label(a, len(t), reduction) for a, t in zip(arrays, labels)]
         self.labels = list(labels)
         self.augment = augment
@@ -153,11 +154,15 @@ class ImageSet(torch.utils.data.Dataset):
         arrays, errors = load_many(ls.paths, height, on_error=on_error, progress=progress, textline=textline)
         keep = [i for i, a in enumerate(arrays) if a is not None]
         ls.skipped.extend(e for e in errors if e)
-        return cls([arrays[i] for i in keep], [ls.labels[i] for i in keep], augment=augment, seed=seed)
+        return cls([arrays[i] for i in keep], [ls.labels[i] for i in keep], augment=augment, seed=seed,
+                   textline=textline)
 
     @classmethod
     def concat(cls, sets: Sequence[ImageSet], augment: bool | None = None, seed: int = 0) -> ImageSet:
-        out = cls([], [], augment=sets[0].augment if augment is None else augment, seed=seed)
+        crops = {s.textline for s in sets}
+        if len(crops) > 1:
+            raise ValueError("cannot join sets cropped to their text line with sets that were not (or not known)")
+        out = cls([], [], augment=sets[0].augment if augment is None else augment, seed=seed, textline=crops.pop())
         for s in sets:
             out.arrays.extend(s.arrays)
             out.labels.extend(s.labels)

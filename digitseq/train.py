@@ -436,6 +436,17 @@ def _arch_defaults() -> dict:
     return dict(DEFAULT_ARCH)
 
 
+def check_preprocessing(cfg: TrainConfig, *sets) -> None:
+    """Refuse sets whose images were (or were not) cropped to their text line when ``cfg.textline``, which the
+    checkpoint records for recognition, says otherwise: the model would be read differently from how it learned."""
+    for ds in sets:
+        cropped = getattr(ds, "textline", None)
+        if cropped is not None and bool(cropped) != bool(cfg.textline):
+            raise DigitseqError(f"images {'' if cropped else 'not '}cropped to their text line, but textline="
+                                f"{bool(cfg.textline)} in the training config (recognition would preprocess as that "
+                                f"says); load them with textline={bool(cfg.textline)} or change the config")
+
+
 def train_crnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: TrainConfig | None = None,
                alphabet: str | None = None, arch: dict | None = None, pretrained: str | Path | None = None,
                init: str | Path | None = None, resume: str | Path | None = None, progress: bool = True,
@@ -453,6 +464,7 @@ def train_crnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: Tra
         if "resume" not in state:
             raise CheckpointError(f"{resume}: holds no training state to resume (use a last.pt)")
         cfg = TrainConfig.from_dict(state["train"]["config"])
+        check_preprocessing(cfg, train_set, val_set)
         alphabet, arch = state["alphabet"], state["arch"]
         model = build_model("crnn", arch, num_classes_for("crnn", alphabet))
         model.load_state_dict(state["state_dict"])
@@ -464,6 +476,7 @@ def train_crnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: Tra
                    progress=progress, log=log)
 
     cfg = cfg or TrainConfig()
+    check_preprocessing(cfg, train_set, val_set)
     seed_everything(cfg.seed)
     codec = Codec(alphabet) if alphabet else Codec.from_labels(train_set.labels)
     for name, ds in (("training", train_set), ("validation", val_set)):

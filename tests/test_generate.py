@@ -73,7 +73,7 @@ def test_training_on_a_stream_with_workers(tmp_path, digits_dir):
 
     val = ImageSet.from_folders([digits_dir], progress=False)
     stream = RenderedDataset(32, min_length=1, max_length=8, seed=9)
-    res = train_crnn(stream, val, tmp_path / "m.pt", TrainConfig(epochs=1, batch_size=8, workers=2, show_predictions=0),
+    res = train_crnn(stream, val, tmp_path / "m.pt", TrainConfig(epochs=1, batch_size=8, workers=2, show_predictions=0, textline=False),
                      "0123456789", {"channels": [8, 16, 16, 16], "rnn_hidden": 16}, progress=False, log=lambda m: None)
     assert (tmp_path / "m.pt").is_file() and res.history[0]["step"] == 4
 
@@ -102,5 +102,5 @@ def test_a_stream_drawing_characters_outside_the_alphabet_is_refused(digits_dir,
     val = ImageSet.from_folders([digits_dir], progress=False)
     stream = RenderedDataset(8, min_length=3, max_length=3, seed=1, alphabet="ABC")
     with pytest.raises(DigitseqError, match="training set"):
-        train_crnn(stream, val, tmp_path / "m.pt", TrainConfig(epochs=1, batch_size=8, show_predictions=0),
+        train_crnn(stream, val, tmp_path / "m.pt", TrainConfig(epochs=1, batch_size=8, show_predictions=0, textline=False),
                    "0123456789", {"channels": [8, 16, 16, 16], "rnn_hidden": 16}, progress=False, log=lambda m: None)

@@ -148,6 +148,22 @@ def test_label_outside_alphabet_is_a_clear_error(tmp_path, sets):
         train_crnn(bad, bad, tmp_path / "m.pt", cfg(), "0123456789", TINY, progress=False, log=quiet)
 
 
+def test_images_cropped_otherwise_than_the_config_says_are_refused(tmp_path, sets, digits_dir):
+    """The checkpoint records cfg.textline and recognition crops (or not) as it says, so the sets must agree."""
+    plain = ImageSet.from_folders([digits_dir], alphabet="0123456789", progress=False)
+    assert plain.textline is False and sets[0].textline is None                 # built from arrays: not known
+    with pytest.raises(DigitseqError, match="images not cropped to their text line, but textline=True"):
+        train_crnn(plain, sets[1], tmp_path / "m.pt", cfg(epochs=1), "0123456789", TINY, progress=False, log=quiet)
+    cropped = ImageSet(plain.arrays[:4], plain.labels[:4], textline=True)
+    with pytest.raises(DigitseqError, match="images cropped to their text line, but textline=False"):
+        train_crnn(sets[0], cropped, tmp_path / "m.pt", cfg(epochs=1, textline=False), "0123456789", TINY,
+                   progress=False, log=quiet)
+    assert not (tmp_path / "m.pt").exists()
+    with pytest.raises(ValueError, match="cannot join"):
+        ImageSet.concat([plain, cropped])
+    assert ImageSet.concat([cropped, cropped]).textline is True
+
+
 @pytest.mark.parametrize("keep,epoch", [("best", 2), ("last", 3)])
 def test_keep_writes_the_best_validation_or_the_last_epoch(tmp_path, sets, monkeypatch, keep, epoch):
     real, scores = train_mod.validate, iter([0.5, 0.9, 0.1])   # validation peaks at epoch 2
