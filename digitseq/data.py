@@ -184,6 +184,11 @@ class ImageSet(torch.utils.data.Dataset):
     def widths(self) -> list[int]:
         return [a.shape[1] for a in self.arrays]
 
+    @property
+    def height(self) -> int | None:
+        """The images' height (all are preprocessed to one), or None for an empty set."""
+        return self.arrays[0].shape[0] if self.arrays else None
+
     def __getitem__(self, i: int) -> tuple[np.ndarray, str]:
         arr = self.arrays[i]
         if self.augment:

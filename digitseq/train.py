@@ -436,10 +436,15 @@ def _arch_defaults() -> dict:
     return dict(DEFAULT_ARCH)
 
 
-def check_preprocessing(cfg: TrainConfig, *sets) -> None:
+def check_preprocessing(cfg: TrainConfig, arch: dict, *sets) -> None:
     """Refuse sets whose images were (or were not) cropped to their text line when ``cfg.textline``, which the
-    checkpoint records for recognition, says otherwise: the model would be read differently from how it learned."""
+    checkpoint records for recognition, says otherwise (the model would be read differently from how it learned),
+    or whose height is not the model's input height."""
     for ds in sets:
+        height = getattr(ds, "height", None)
+        if height is not None and height != arch["input_height"]:
+            raise DigitseqError(f"images {height} px high, but the model takes {arch['input_height']} px: load them "
+                                f"with height={arch['input_height']}")
         cropped = getattr(ds, "textline", None)
         if cropped is not None and bool(cropped) != bool(cfg.textline):
             raise DigitseqError(f"images {'' if cropped else 'not '}cropped to their text line, but textline="
@@ -464,8 +469,8 @@ def train_crnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: Tra
         if "resume" not in state:
             raise CheckpointError(f"{resume}: holds no training state to resume (use a last.pt)")
         cfg = TrainConfig.from_dict(state["train"]["config"])
-        check_preprocessing(cfg, train_set, val_set)
         alphabet, arch = state["alphabet"], state["arch"]
+        check_preprocessing(cfg, arch, train_set, val_set)
         model = build_model("crnn", arch, num_classes_for("crnn", alphabet))
         model.load_state_dict(state["state_dict"])
         phases = [Phase(**p) for p in state["train"]["phases"]]
@@ -476,7 +481,6 @@ def train_crnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: Tra
                    progress=progress, log=log)
 
     cfg = cfg or TrainConfig()
-    check_preprocessing(cfg, train_set, val_set)
     seed_everything(cfg.seed)
     codec = Codec(alphabet) if alphabet else Codec.from_labels(train_set.labels)
     for name, ds in (("training", train_set), ("validation", val_set)):
@@ -505,6 +509,7 @@ def train_crnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: Tra
         widen = ("dropout", "channels", "rnn_hidden")
         arch = {**src_init["arch"], **{k: v for k, v in user_arch.items() if k in widen}}
         check_widening(init, src_init["arch"], arch)
+    check_preprocessing(cfg, arch, train_set, val_set)
     model = build_model("crnn", arch, codec.num_classes)
     if src is not None:
         copied = transfer_weights(model, src["state_dict"])

@@ -158,6 +158,10 @@ def test_images_cropped_otherwise_than_the_config_says_are_refused(tmp_path, set
     with pytest.raises(DigitseqError, match="images cropped to their text line, but textline=False"):
         train_crnn(sets[0], cropped, tmp_path / "m.pt", cfg(epochs=1, textline=False), "0123456789", TINY,
                    progress=False, log=quiet)
+    tall = ImageSet.from_folders([digits_dir], alphabet="0123456789", progress=False, height=48)
+    with pytest.raises(DigitseqError, match="images 48 px high, but the model takes 32 px"):
+        train_crnn(tall, sets[1], tmp_path / "m.pt", cfg(epochs=1, textline=False), "0123456789", TINY,
+                   progress=False, log=quiet)
     assert not (tmp_path / "m.pt").exists()
     with pytest.raises(ValueError, match="cannot join"):
         ImageSet.concat([plain, cropped])
