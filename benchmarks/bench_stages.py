@@ -27,7 +27,7 @@ def main(argv=None) -> int:
                     help="images to read (default: bench_recognize.py's realistic files)")
     ap.add_argument("--limit", type=int, default=1500, help="images, in file-name order (0: all)")
     ap.add_argument("--model", default="digits", help="shipped model name or an .onnx path")
-    ap.add_argument("--json", default="bench_stages.json", help="file name under results/ ('' to skip)")
+    ap.add_argument("--json", default="bench_stages", help="name of the JSON under results/ ('' to skip)")
     a = ap.parse_args(argv)
     import numpy as np
     from PIL import Image
