@@ -14,6 +14,7 @@ onnxruntime's profiler. Variants:
   int8-static    conv layers quantised statically (QDQ, per channel), calibrated on 256 validation images
   wide           the 32-64-128-192 conv stack of the capacity ablation (``m_wide``), untrained weights:
                  time does not depend on the weights' values, and this needs no trained model
+  stride8        the shipped shape with width stride 8 (``m_stride8``: half the time steps), untrained weights
 
 Results go to results/bench_network.json. Accuracy of the int8 copies is not measured here: neither is
 faster than the float model on the machines we have, so neither ships.
@@ -104,7 +105,11 @@ def int8_static(src: Path, dst: Path, calibration: list[np.ndarray]) -> Path:
     return dst
 
 
-def wide_model(dst: Path) -> Path:
+SHAPES = {"wide": {"channels": [32, 64, 128, 192]}, "stride8": {"pools": [[2, 2], [2, 2], [2, 2], [2, 1]]}}
+
+
+def shaped_model(dst: Path, changes: dict) -> Path:
+    """The shipped model's architecture with ``changes``, untrained, exported to ONNX at ``dst``."""
     import torch
 
     from digitseq.export import export_onnx
@@ -117,7 +122,7 @@ def wide_model(dst: Path) -> Path:
     )
 
     ck = load_checkpoint(SHIPPED.with_suffix(".pt"))
-    arch = {**ck["arch"], "channels": [32, 64, 128, 192]}
+    arch = {**ck["arch"], **changes}
     torch.manual_seed(0)
     model = build_model("crnn", arch, num_classes_for("crnn", ck["alphabet"]))
     save_checkpoint(make_checkpoint(model, "crnn", arch, ck["alphabet"], ck["normalisation"],
@@ -130,7 +135,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", type=int, default=1024, help="realistic files to time on")
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--variants", default="float,int8-dynamic,int8-static,wide")
+    ap.add_argument("--variants", default="float,int8-dynamic,int8-static,wide,stride8")
     a = ap.parse_args(argv)
     logging.getLogger().setLevel(logging.ERROR)   # onnxruntime.quantization advises on the root logger
     warnings.simplefilter("ignore")
@@ -155,8 +160,8 @@ def main(argv=None) -> int:
             val, _ = load_many(read_labels(ROOT / "img" / "val").paths[:256], shipped.input_height, textline=True) \
                 if (ROOT / "img" / "val" / "labels.csv").exists() else (arrays[:256], None)
             files["int8-static"] = int8_static(SHIPPED, tmp / "static.onnx", batches_of(val, shipped.normalisation))
-        if "wide" in wanted:
-            files["wide"] = wide_model(tmp / "wide.onnx")
+        for name in SHAPES.keys() & set(wanted):
+            files[name] = shaped_model(tmp / f"{name}.onnx", SHAPES[name])
         for name in wanted:
             results[name] = per_image_ms(files[name], batches, len(arrays), a.repeat)
             results[name]["relative"] = round(results[name]["ms_per_image"] / results["float"]["ms_per_image"], 2)

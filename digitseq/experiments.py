@@ -76,6 +76,9 @@ RECIPES = {r.name: r for r in [
     Recipe("m_wide", "as m_capacity_base, conv channels 32-64-128-192", ONECYCLE_TL,
            {"channels": [32, 64, 128, 192]}),
     Recipe("m_gru256", "as m_capacity_base, GRU 1×256", ONECYCLE_TL, {"rnn_hidden": 256}),
+    # Issue 10: fewer time steps for a cheaper network (the third block also halves the width).
+    Recipe("m_stride8", "as m_capacity_base, width stride 8 (half the time steps)", ONECYCLE_TL,
+           {"pools": [[2, 2], [2, 2], [2, 2], [2, 1]]}),
 ]}
 CAPACITY = [name for name in RECIPES if name.startswith("m_")]
 
@@ -225,7 +228,7 @@ def summarise(out: Path = OUT) -> list[dict]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m digitseq.experiments", description=__doc__.splitlines()[0])
     ap.add_argument("--recipes", default=",".join(RECIPES),
-                    help="comma-separated names, or 'capacity' for the m_* recipes (height, stride, width, GRU)")
+                    help="comma-separated names, or 'capacity' for the m_* recipes (height, strides, width, GRU)")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--steps", type=int, default=400, help="optimiser steps per run (batch 64)")
     ap.add_argument("--out", default=str(OUT))
