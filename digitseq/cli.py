@@ -210,35 +210,33 @@ def cmd_pretrain(a) -> int:
 
 
 def cmd_train(a) -> int:
-    from .image import DEFAULT_HEIGHT
-    from .train import TrainConfig, init_distributed, train_crnn
+    from .train import TrainConfig, init_distributed, resolve_arch, train_crnn, width_stride
 
     rank, world = init_distributed(a.device)  # under torchrun: one process per rank, data split by batches
 
     out = _out_path(a.out, "crnn.pt")
     if not a.resume:
         _check_output(out, a.force)
-    alphabet, textline, height = a.alphabet, True if a.textline is None else a.textline, DEFAULT_HEIGHT
+    alphabet, textline = a.alphabet, True if a.textline is None else a.textline
     arch = {k: v for k, v in (("channels", a.channels), ("rnn_hidden", a.rnn_hidden)) if v}
     if a.init:   # a checkpoint path, or a shipped model by name
         from .recognize import resolve_model
 
         a.init = str(resolve_model(a.init, "torch")[0])
-    if a.resume or a.init:   # read before any image: the images are loaded as this model expects them
+    # Read before any image: the images are loaded as the model will take them (height, width stride, crop).
+    if a.resume:   # resuming continues the run as it was configured
         from .models import load_checkpoint
-        from .train import check_widening
 
-        src = load_checkpoint(a.resume or a.init)
-        height = src["input_height"]
-        if a.resume:   # resuming continues the run as it was configured
-            alphabet, textline = src["alphabet"], src.get("train", {}).get("config", {}).get("textline", True)
-        else:          # fine-tuning keeps the model's alphabet and crop unless told otherwise
+        src = load_checkpoint(a.resume)
+        model_arch = src["arch"]
+        alphabet, textline = src["alphabet"], src.get("train", {}).get("config", {}).get("textline", True)
+    else:
+        model_arch, _, src = resolve_arch(arch, a.pretrained, a.init)
+        if src is not None:   # fine-tuning keeps the model's alphabet and crop unless told otherwise
             alphabet = alphabet or src["alphabet"]
             if a.textline is None:
                 textline = bool(src.get("preprocess", {}).get("textline", False))
-            if arch:
-                check_widening(a.init, src["arch"], {**src["arch"], **arch})
-    load = {"height": height, "textline": textline}
+    load = {"height": model_arch["input_height"], "reduction": width_stride(model_arch), "textline": textline}
     train = _load_set(a.data, a.images, alphabet, augment=not a.no_augment, skip_bad=a.skip_bad, seed=a.seed, **load)
     val = _load_set(a.val, a.val_images, alphabet or "".join(sorted(set("".join(train.labels)))), skip_bad=a.skip_bad,
                     **load)

@@ -150,19 +150,22 @@ class ImageSet(torch.utils.data.Dataset):
 
     @classmethod
     def from_labelled(cls, ls: LabelledSet, height: int = DEFAULT_HEIGHT, augment: bool = False,
-                      seed: int = 0, on_error: str = "raise", progress: bool = True, textline: bool = False) -> ImageSet:
+                      seed: int = 0, on_error: str = "raise", progress: bool = True, textline: bool = False,
+                      reduction: int = 4) -> ImageSet:
+        """``height`` and ``reduction`` (width stride): the model's (``train.resolve_arch``)."""
         arrays, errors = load_many(ls.paths, height, on_error=on_error, progress=progress, textline=textline)
         keep = [i for i, a in enumerate(arrays) if a is not None]
         ls.skipped.extend(e for e in errors if e)
         return cls([arrays[i] for i in keep], [ls.labels[i] for i in keep], augment=augment, seed=seed,
-                   textline=textline)
+                   reduction=reduction, textline=textline)
 
     @classmethod
     def concat(cls, sets: Sequence[ImageSet], augment: bool | None = None, seed: int = 0) -> ImageSet:
         crops = {s.textline for s in sets}
         if len(crops) > 1:
             raise ValueError("cannot join sets cropped to their text line with sets that were not (or not known)")
-        out = cls([], [], augment=sets[0].augment if augment is None else augment, seed=seed, textline=crops.pop())
+        out = cls([], [], augment=sets[0].augment if augment is None else augment, seed=seed, textline=crops.pop(),
+                  reduction=max(s.reduction for s in sets))
         for s in sets:
             out.arrays.extend(s.arrays)
             out.labels.extend(s.labels)
@@ -171,10 +174,10 @@ class ImageSet(torch.utils.data.Dataset):
     @classmethod
     def from_folders(cls, folders: Sequence[str | Path], alphabet: str | None = None, augment: bool = False,
                      seed: int = 0, height: int = DEFAULT_HEIGHT, progress: bool = True,
-                     textline: bool = False) -> ImageSet:
+                     textline: bool = False, reduction: int = 4) -> ImageSet:
         """All images of several labelled folders (or CSVs) as one set."""
-        sets = [cls.from_labelled(read_labels(f, alphabet=alphabet), height, progress=progress, textline=textline)
-                for f in folders]
+        sets = [cls.from_labelled(read_labels(f, alphabet=alphabet), height, progress=progress, textline=textline,
+                                  reduction=reduction) for f in folders]
         return cls.concat(sets, augment=augment, seed=seed)
 
     def __len__(self) -> int:

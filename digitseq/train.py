@@ -11,6 +11,7 @@ Both writes are atomic; Ctrl-C writes ``last.pt`` before returning, and ``resume
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
@@ -436,11 +437,16 @@ def _arch_defaults() -> dict:
     return dict(DEFAULT_ARCH)
 
 
-def check_preprocessing(cfg: TrainConfig, arch: dict, *sets) -> None:
+def check_preprocessing(cfg: TrainConfig, arch: dict, train_set, *other_sets) -> None:
     """Refuse sets whose images were (or were not) cropped to their text line when ``cfg.textline``, which the
     checkpoint records for recognition, says otherwise (the model would be read differently from how it learned),
-    or whose height is not the model's input height."""
-    for ds in sets:
+    whose height is not the model's input height, or training images stretched for a smaller width stride than
+    the model's (CTC would have too few time steps for their labels)."""
+    stride = width_stride(arch)
+    if getattr(train_set, "reduction", stride) < stride:
+        raise DigitseqError(f"training images stretched for a width stride of {train_set.reduction}, but the "
+                            f"model's is {stride}: make the set with reduction={stride}")
+    for ds in (train_set, *other_sets):
         height = getattr(ds, "height", None)
         if height is not None and height != arch["input_height"]:
             raise DigitseqError(f"images {height} px high, but the model takes {arch['input_height']} px: load them "
@@ -492,23 +498,7 @@ def train_crnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: Tra
                 codec.encode(t)
             except DigitseqError as exc:
                 raise DigitseqError(f"{name} set: {exc}") from None
-    user_arch = dict(arch or {})
-    arch = {**_arch_defaults(), **user_arch}
-    src = None
-    if pretrained is not None:
-        src = load_checkpoint(pretrained)
-        if src["kind"] != "digit_cnn":
-            raise CheckpointError(f"{pretrained}: a {src['kind']} checkpoint, not a pretrained CNN")
-        arch.update({k: src["arch"][k] for k in ("channels", "pools", "input_height")})
-    if init is not None:
-        src_init = load_checkpoint(init)
-        if src_init["kind"] != "crnn":
-            raise CheckpointError(f"{init}: a {src_init['kind']} checkpoint, not a CRNN")
-        # The init's architecture, except dropout and, to widen it (``models.widen_weights``), more channels
-        # or a larger GRU.
-        widen = ("dropout", "channels", "rnn_hidden")
-        arch = {**src_init["arch"], **{k: v for k, v in user_arch.items() if k in widen}}
-        check_widening(init, src_init["arch"], arch)
+    arch, src, src_init = resolve_arch(arch, pretrained, init)
     check_preprocessing(cfg, arch, train_set, val_set)
     model = build_model("crnn", arch, codec.num_classes)
     if src is not None:
@@ -527,6 +517,43 @@ def train_crnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: Tra
     return fit(model, "crnn", codec, train_set, val_set, cfg, out, phases, arch, progress=progress, log=log)
 
 
+def resolve_arch(arch: dict | None = None, pretrained: str | Path | None = None, init: str | Path | None = None
+                 ) -> tuple[dict, dict | None, dict | None]:
+    """The CRNN architecture :func:`train_crnn` builds from these arguments, and the two checkpoints it read.
+
+    ``arch`` over the defaults; a ``pretrained`` CNN sets the conv blocks (channels, pools, input height); an
+    ``init`` CRNN sets everything, except dropout and what keeps its weights usable: more channels or a larger
+    GRU (widened, ``models.widen_weights``) and other pools or input height that leave the feature map as high
+    (e.g. a width stride of 8). Call it before loading images to know their height and width stride.
+    """
+    user_arch = dict(arch or {})
+    arch = {**_arch_defaults(), **user_arch}
+    src = src_init = None
+    if pretrained is not None:
+        src = load_checkpoint(pretrained)
+        if src["kind"] != "digit_cnn":
+            raise CheckpointError(f"{pretrained}: a {src['kind']} checkpoint, not a pretrained CNN")
+        arch.update({k: src["arch"][k] for k in ("channels", "pools", "input_height")})
+    if init is not None:
+        src_init = load_checkpoint(init)
+        if src_init["kind"] != "crnn":
+            raise CheckpointError(f"{init}: a {src_init['kind']} checkpoint, not a CRNN")
+        keep = ("dropout", "channels", "rnn_hidden", "pools", "input_height")
+        arch = {**src_init["arch"], **{k: v for k, v in user_arch.items() if k in keep}}
+        check_widening(init, src_init["arch"], arch)
+    return arch, src, src_init
+
+
+def feature_height(arch: dict) -> int:
+    """Rows of the conv stack's output: input height over the pools' height reduction."""
+    return arch["input_height"] // math.prod(p[0] for p in arch["pools"])
+
+
+def width_stride(arch: dict) -> int:
+    """Input columns per time step: the product of the pools' widths."""
+    return math.prod(p[1] for p in arch["pools"])
+
+
 def check_widening(init, old: dict, new: dict) -> None:
     """A model continued from ``init`` may get more conv channels per block and a larger GRU, never fewer or
     other blocks, nor a smaller GRU."""
@@ -537,6 +564,9 @@ def check_widening(init, old: dict, new: dict) -> None:
     if new["rnn_hidden"] < old["rnn_hidden"]:
         raise CheckpointError(f"{init}: the GRU's {old['rnn_hidden']} hidden units can only be widened, "
                               f"not cut to {new['rnn_hidden']}")
+    if len(new["pools"]) != len(old["pools"]) or feature_height(new) != feature_height(old):
+        raise CheckpointError(f"{init}: pools {new['pools']} at input height {new['input_height']} change the "
+                              f"feature map's height ({feature_height(old)} rows) that its GRU reads")
 
 
 def fine_tune_from(model: CRNN, src: dict, codec: Codec) -> int:

@@ -3,9 +3,9 @@ import torch
 
 from digitseq import train as train_mod
 from digitseq.data import ImageSet
-from digitseq.errors import DigitseqError
+from digitseq.errors import CheckpointError, DigitseqError
 from digitseq.models import load_checkpoint
-from digitseq.train import TrainConfig, pretrain_cnn, train_crnn
+from digitseq.train import TrainConfig, feature_height, pretrain_cnn, resolve_arch, train_crnn, width_stride
 
 TINY = {"channels": [8, 16, 16, 16], "rnn_hidden": 16, "rnn_layers": 1}
 
@@ -162,6 +162,10 @@ def test_images_cropped_otherwise_than_the_config_says_are_refused(tmp_path, set
     with pytest.raises(DigitseqError, match="images 48 px high, but the model takes 32 px"):
         train_crnn(tall, sets[1], tmp_path / "m.pt", cfg(epochs=1, textline=False), "0123456789", TINY,
                    progress=False, log=quiet)
+    stride8 = {**TINY, "pools": [[2, 2], [2, 2], [2, 2], [2, 1]]}
+    with pytest.raises(DigitseqError, match="stretched for a width stride of 4, but the model's is 8"):
+        train_crnn(sets[0], sets[1], tmp_path / "m.pt", cfg(epochs=1), "0123456789", stride8, progress=False,
+                   log=quiet)
     assert not (tmp_path / "m.pt").exists()
     with pytest.raises(ValueError, match="cannot join"):
         ImageSet.concat([plain, cropped])
@@ -215,3 +219,24 @@ def test_a_time_budget_that_cuts_the_schedule_short_is_reported(tmp_path, sets, 
     train_crnn(sets[0], sets[1], tmp_path / "crnn2.pt", cfg(epochs=4, time_budget=3600), "0123456789", TINY,
                progress=False, log=notes.append)
     assert not any("ends this phase" in m for m in notes)
+
+
+def test_a_continued_model_may_change_its_pools_if_its_gru_reads_as_many_rows(tmp_path, sets):
+    """Width stride 8 (or height 48 with a 3-high last pool) keeps every weight's shape: a model can continue."""
+    src = train_crnn(sets[0], sets[1], tmp_path / "a.pt", cfg(epochs=1), "0123456789", TINY, progress=False,
+                     log=quiet).best_path
+    stride8 = [[2, 2], [2, 2], [2, 2], [2, 1]]
+    arch = resolve_arch({"pools": stride8, "rnn_layers": 3}, init=src)[0]
+    assert width_stride(arch) == 8 and arch["channels"] == TINY["channels"] and arch["rnn_layers"] == 1
+    tall = resolve_arch({"input_height": 48, "pools": [[2, 2], [2, 2], [2, 1], [3, 1]]}, init=src)[0]
+    assert feature_height(tall) == 2 and width_stride(tall) == 4
+    with pytest.raises(CheckpointError, match="change the feature map's height"):
+        resolve_arch({"pools": [[2, 2], [2, 2], [2, 1], [1, 1]]}, init=src)
+    messages = []
+    train8 = ImageSet(sets[0].arrays, sets[0].labels, augment=True, reduction=8)
+    res = train_crnn(train8, sets[1], tmp_path / "b.pt", cfg(epochs=1), "0123456789", {"pools": stride8},
+                     init=src, progress=False, log=messages.append)
+    reused = int(next(m for m in messages if "tensors reused" in m).split(": ")[1].split()[0])
+    state = load_checkpoint(src)["state_dict"]
+    assert reused == len(state)                                       # every tensor, the head too
+    assert load_checkpoint(res.best_path)["arch"]["pools"] == stride8
