@@ -186,7 +186,7 @@ def main(argv=None) -> int:
     ap.add_argument("--config", nargs="+", default=[], metavar="KEY=VALUE",
                     help="override notebook 3's CONFIG entries, e.g. --config seed=1 lr=2e-3 epochs=9")
     ap.add_argument("--arch", nargs="+", default=[], metavar="KEY=VALUE",
-                    help="override notebook 3's ARCH entries, e.g. --arch rnn_hidden=256 (with INIT: widened)")
+                    help="override notebook 3's ARCH entries, e.g. --arch rnn_hidden=256 (with INIT: widened) or 'pools=[[2,2],[2,2],[2,2],[2,1]]' (width stride 8)")
     a = ap.parse_args(argv)
     times = {}
     workdir = Path(tempfile.mkdtemp(prefix="digitseq-toy-")) if a.toy else None
