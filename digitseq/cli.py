@@ -174,8 +174,8 @@ def cmd_generate(a) -> int:
 
 
 def _load_set(source, images, alphabet, augment=False, skip_bad=False, seed=0, **load):
-    """A labelled folder or CSV (or a list of them, trained on as one set) as an ImageSet. ``load``: ``height`` and
-    ``textline``, passed to :meth:`ImageSet.from_labelled`."""
+    """A labelled folder or CSV (or a list of them, trained on as one set) as an ImageSet. ``load``: ``height``,
+    ``reduction`` and ``textline``, passed to :meth:`ImageSet.from_labelled`."""
     from .data import ImageSet, read_labels
 
     sources = source if isinstance(source, list) else [source]

@@ -555,8 +555,9 @@ def width_stride(arch: dict) -> int:
 
 
 def check_widening(init, old: dict, new: dict) -> None:
-    """A model continued from ``init`` may get more conv channels per block and a larger GRU, never fewer or
-    other blocks, nor a smaller GRU."""
+    """A model continued from ``init`` may get more conv channels per block, a larger GRU, and other pools or input
+    height that keep the conv stack's output as high (its GRU reads as many rows); never fewer or other blocks,
+    nor a smaller GRU."""
     a, b = list(old["channels"]), list(new["channels"])
     if len(b) != len(a) or any(x < y for x, y in zip(b, a)):
         raise CheckpointError(f"{init}: channels {a} can only be widened (same number of blocks, none "
