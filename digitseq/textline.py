@@ -52,6 +52,7 @@ DESKEW_ELONGATION = 2.0     # ... and the ink at least this many times longer al
 FRAME_LINE = 0.6            # a frame's top and bottom lines each span at least this fraction of the box's width
 FRAME_INK = 0.2             # ... and the text inside it has at least this fraction of the band's ink
 FRAME_SHRINK = 0.85         # the text inside a frame must be at most this fraction of the frame's height
+INK_MAX = 0.5               # a mask fuller than this misread the background (see ink_mask)
 
 
 def _median(v: np.ndarray):
@@ -139,10 +140,27 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
 
 
 def ink_mask(grey: np.ndarray) -> np.ndarray:
-    """Boolean mask of the pixels that differ from the (planar) background like text does."""
+    """Boolean mask of the pixels that differ from the (planar) background like text does.
+
+    The background is the plane fitted to the border ring. A line drawn along the image's edge (a border a pixel
+    or two in) makes that ring two-toned, the plane lands between the two tones and nearly every pixel looks like
+    ink; a mask more than ``INK_MAX`` full is taken again against the whole image's median level instead, if
+    that finds less ink.
+    """
     a = grey.astype(np.float32)
+    mask = _mask_against(a, *_plane(a).tolist())
+    if np.count_nonzero(mask) > INK_MAX * mask.size:
+        a = grey.astype(np.float32)
+        level = float(_median(a.ravel()))
+        flat = _mask_against(a, level, 0.0, 0.0)
+        if np.count_nonzero(flat) < np.count_nonzero(mask):
+            return flat
+    return mask
+
+
+def _mask_against(a: np.ndarray, c: float, bx: float, by: float) -> np.ndarray:
+    """The ink mask of ``a`` (float32, overwritten) against the background plane c + bx·x/w + by·y/h."""
     h, w = a.shape
-    c, bx, by = _plane(a).tolist()
     a -= (c + bx * np.arange(w, dtype=np.float32) / w)[None, :]
     a -= (by * np.arange(h, dtype=np.float32) / h)[:, None]
     np.abs(a, out=a)

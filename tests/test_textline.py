@@ -163,3 +163,17 @@ def test_unframed_lines_and_underlined_ones_keep_their_box(train_font):
     lined[box[3] + 4:box[3] + 7, box[0]:box[2]] = 20         # an underline belongs to the line, as before
     assert text_box(lined)[3] >= box[3] + 6
     assert close(text_box(lined)[:3], box[:3])
+
+
+@pytest.mark.parametrize("bg,fg", [(230, 20), (40, 220)])
+def test_a_border_line_along_the_image_edge_does_not_make_everything_ink(bg, fg):
+    """A line a pixel in from the edge (matplotlib's bordered images) makes the border ring two-toned: the
+    background plane used to land between the tones, every pixel looked like ink and the crop kept the whole image."""
+    img = page(bg=bg, fg=fg)
+    for t in (1, 2):                                   # a 2-px line, one pixel in from each edge
+        img[t, 1:-1] = img[-1 - t, 1:-1] = img[1:-1, t] = img[1:-1, -1 - t] = fg
+    ink, _, _ = _detect(img)
+    assert ink.mean() < 0.5
+    assert close(text_box(img), (100, 50, 260, 80))
+    out = crop_to_text(img)
+    assert out.shape[0] < 60 and out.shape[1] < 200    # the text with its margin, not the 120 × 400 image
