@@ -53,6 +53,7 @@ FRAME_LINE = 0.6            # a frame's top and bottom lines each span at least 
 FRAME_INK = 0.2             # ... and the text inside it has at least this fraction of the band's ink
 FRAME_SHRINK = 0.85         # the text inside a frame must be at most this fraction of the frame's height
 INK_MAX = 0.5               # a mask fuller than this misread the background (see ink_mask)
+EDGE_LINE = 0.8             # rows / columns at the image's edge inked along this much of their length are a border
 
 
 def _median(v: np.ndarray):
@@ -179,6 +180,24 @@ def _mask_against(a: np.ndarray, c: float, bx: float, by: float) -> np.ndarray:
     return diff >= t
 
 
+def _drop_edge_lines(ink: np.ndarray) -> np.ndarray:
+    """``ink`` without the rows and columns next to the image's edge (the outer twentieth, at least 3 pixels) that
+    are inked along at least ``EDGE_LINE`` of their length: a border drawn around the image, which text touching
+    it would otherwise join into one block (the frame check needs the text clear of the frame)."""
+    h, w = ink.shape
+    k = max(3, h // 20)
+    if h < 4 * k or w < 4 * k:
+        return ink
+    rows = np.count_nonzero(ink[np.r_[:k, h - k:h]], axis=1) >= EDGE_LINE * w
+    cols = np.count_nonzero(ink[:, np.r_[:k, w - k:w]], axis=0) >= EDGE_LINE * h
+    if not (rows.any() or cols.any()):
+        return ink
+    ink = ink.copy()
+    ink[np.r_[:k, h - k:h][rows]] = False
+    ink[:, np.r_[:k, w - k:w][cols]] = False
+    return ink
+
+
 def _detect(grey: np.ndarray) -> tuple[np.ndarray, float, float]:
     """The ink mask of ``grey`` on a copy reduced to about ``DETECT_HEIGHT`` rows, and the reduction (y, x)."""
     h, w = grey.shape
@@ -186,7 +205,7 @@ def _detect(grey: np.ndarray) -> tuple[np.ndarray, float, float]:
     factor = h // DETECT_HEIGHT
     if factor >= 2 and w >= 2 * factor:
         small = np.asarray(Image.fromarray(grey).reduce(factor))   # box average: fast, keeps thin strokes
-    ink = ink_mask(small)
+    ink = _drop_edge_lines(ink_mask(small))
     return ink, h / ink.shape[0], w / ink.shape[1]
 
 

@@ -177,3 +177,13 @@ def test_a_border_line_along_the_image_edge_does_not_make_everything_ink(bg, fg)
     assert close(text_box(img), (100, 50, 260, 80))
     out = crop_to_text(img)
     assert out.shape[0] < 60 and out.shape[1] < 200    # the text with its margin, not the 120 × 400 image
+
+
+def test_text_touching_a_border_around_the_image_is_cropped_without_the_border():
+    """Text that touches the border drawn around the image joins it into one block of ink; the border's rows and
+    columns at the image's edge are left out, so the crop is the text's."""
+    img = page(bg=40, fg=220, box=(100, 3, 260, 33))
+    for t in (1, 2):
+        img[t, 1:-1] = img[-1 - t, 1:-1] = img[1:-1, t] = img[1:-1, -1 - t] = 220
+    assert close(text_box(img), (100, 3, 260, 33), tol=4)
+    assert crop_to_text(img).shape[0] < 50
