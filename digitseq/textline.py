@@ -12,7 +12,10 @@ How the ink is found (numpy and PIL only, no torch; ~0.5–0.7 ms on typical ima
 2. Model the background as a plane fitted robustly to the outer ring of pixels (handles dark on
    light, light on dark, coloured text after grey conversion, and linear gradients); the ink is
    the absolute difference from it, box-blurred to quiet pixel noise.
-3. Threshold with Otsu's method (never below a floor, so a blank image finds nothing).
+   A ring made two-toned by a border line along the edge would put the plane between the tones (nearly every
+   pixel "ink"): a mask more than half full is taken again against the image's median level.
+3. Threshold with Otsu's method (never below a floor, so a blank image finds nothing); then drop the rows and
+   columns at the image's edge inked along most of their length (a border, which touching text would join).
 4. Rows: the band of rows with the most ink edges (text has several per character and row, a rule or
    frame line one), merged with nearby bands (accents, colons,
    underlines); far-away bands (a border line, a second text line, stray marks) are dropped.
@@ -188,13 +191,14 @@ def _drop_edge_lines(ink: np.ndarray) -> np.ndarray:
     k = max(3, h // 20)
     if h < 4 * k or w < 4 * k:
         return ink
-    rows = np.count_nonzero(ink[np.r_[:k, h - k:h]], axis=1) >= EDGE_LINE * w
-    cols = np.count_nonzero(ink[:, np.r_[:k, w - k:w]], axis=0) >= EDGE_LINE * h
-    if not (rows.any() or cols.any()):
+    rows, cols = np.r_[:k, h - k:h], np.r_[:k, w - k:w]
+    lines_y = np.count_nonzero(ink[rows], axis=1) >= EDGE_LINE * w
+    lines_x = np.count_nonzero(ink[:, cols], axis=0) >= EDGE_LINE * h
+    if not (lines_y.any() or lines_x.any()):
         return ink
     ink = ink.copy()
-    ink[np.r_[:k, h - k:h][rows]] = False
-    ink[:, np.r_[:k, w - k:w][cols]] = False
+    ink[rows[lines_y]] = False
+    ink[:, cols[lines_x]] = False
     return ink
 
 
