@@ -30,10 +30,9 @@ def main(argv=None) -> int:
     ap.add_argument("--json", default="bench_stages", help="name of the JSON under results/ ('' to skip)")
     a = ap.parse_args(argv)
     import numpy as np
-    from PIL import Image
 
     from digitseq.codec import Codec
-    from digitseq.image import MAX_WIDTH, MIN_WIDTH, list_images, open_image, pad_array, to_grey
+    from digitseq.image import list_images, open_image, pad_array, preprocess, to_grey
     from digitseq.recognize import resolve_model
     from digitseq.runtime import OnnxModel
     from digitseq.textline import crop_to_text
@@ -61,13 +60,7 @@ def main(argv=None) -> int:
         grey = timed("grey", lambda im: np.asarray(to_grey(im)), img)
         if model.preprocess.get("textline"):
             grey = timed("crop", crop_to_text, grey)
-
-        def resize(g, height=model.input_height):
-            h, w = g.shape
-            new_w = int(min(MAX_WIDTH, max(MIN_WIDTH, round(w * height / h))))
-            return np.asarray(Image.fromarray(np.ascontiguousarray(g)).resize((new_w, height), Image.BILINEAR))
-
-        arrays.append(timed("resize", resize, grey))
+        arrays.append(timed("resize", preprocess, np.ascontiguousarray(grey), model.input_height))
     order = np.argsort([x.shape[1] for x in arrays], kind="stable")
     model.run(pad_array([arrays[order[0]]], model.normalisation)[0])        # warm-up
     for s in range(0, len(order), 32):

@@ -25,7 +25,7 @@ from .fonts import families, load_fonts
 from .generate import generate
 from .metrics import evaluate
 from .recognize import predict_arrays
-from .train import TrainConfig, pretrain_cnn, train_crnn
+from .train import TrainConfig, pretrain_cnn, resolve_arch, train_crnn, width_stride
 
 DATA = ROOT / "img" / "ablation"
 OUT = ROOT / "results" / "ablation"
@@ -136,12 +136,9 @@ def run(recipe: Recipe, seed: int, steps: int, data: Path = DATA, out: Path = OU
     if target.exists():
         return json.loads(target.read_text())
     cfg = TrainConfig(**{**BASE, **recipe.config, "seed": seed, "max_steps": steps})
-    height = recipe.arch.get("input_height", 32)
-    pools = recipe.arch.get("pools", [[2, 2], [2, 2], [2, 1], [2, 1]])
-    reduction = 1
-    for _, pw in pools:
-        reduction *= pw
-    load = {"progress": False, "height": height, "textline": cfg.textline}
+    arch = resolve_arch(recipe.arch)[0]          # the recipe's over the defaults: its input height and stride
+    reduction = width_stride(arch)
+    load = {"progress": False, "height": arch["input_height"], "textline": cfg.textline}
     full = ImageSet.from_folders([data / recipe.train_set], DIGITS, **load)
     # Short "epochs" (slices of the training set) so the curve has many points within the budget.
     batches_per_epoch = -(-min(epoch_size, len(full)) // cfg.batch_size)
