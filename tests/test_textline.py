@@ -187,3 +187,42 @@ def test_text_touching_a_border_around_the_image_is_cropped_without_the_border()
         img[t, 1:-1] = img[-1 - t, 1:-1] = img[1:-1, t] = img[1:-1, -1 - t] = 220
     assert close(text_box(img), (100, 3, 260, 33), tol=4)
     assert crop_to_text(img).shape[0] < 50
+
+
+def test_box_blur_is_pils_box_blur_exactly():
+    from PIL import ImageFilter
+
+    from digitseq.textline import _box_blur
+
+    rng = np.random.default_rng(0)
+    for h, w in [(1, 1), (1, 6), (6, 1), (2, 2), (3, 7), (48, 300), (61, 17)]:
+        u = rng.integers(0, 256, (h, w), dtype=np.uint8)
+        want = np.asarray(Image.fromarray(u).filter(ImageFilter.BoxBlur(1)))
+        assert np.array_equal(_box_blur(u.astype(np.uint16)), want), (h, w)
+    # by hand: a lone 255 spreads as round(255/3) = 85 to its row, then round(85/3) = 28 around it
+    u = np.zeros((3, 3), np.uint16)
+    u[1, 1] = 255
+    assert _box_blur(u).tolist() == [[28, 28, 28], [28, 28, 28], [28, 28, 28]]
+
+
+def test_fill_runs_takes_whole_runs_that_hold_a_seed():
+    from digitseq.textline import _fill_runs
+
+    mask = np.array([[1, 1, 0, 1, 1, 1],
+                     [0, 1, 1, 1, 0, 1]], bool)
+    seed = np.zeros_like(mask)
+    seed[0, 4] = seed[1, 5] = True
+    assert _fill_runs(seed, mask).astype(int).tolist() == [[0, 0, 0, 1, 1, 1], [0, 0, 0, 0, 0, 1]]
+    assert not _fill_runs(np.zeros_like(mask), mask).any()
+
+
+def test_frame_made_of_a_long_winding_line_is_found_whole():
+    # the frame's sides are reached along its lines (runs), not one pixel per step: a frame 400 px wide
+    # around short text is still recognised and the crop is the text's
+    img = page(h=100, w=460, box=(190, 40, 270, 62))
+    img[10:13, 20:440] = 20
+    img[88:91, 20:440] = 20
+    img[10:91, 20:23] = 20
+    img[10:91, 437:440] = 20
+    left, top, right, bottom = text_box(img)
+    assert close((left, top, right, bottom), (190, 40, 270, 62), tol=4)
