@@ -210,10 +210,12 @@ class Recognizer:
         single = isinstance(images, (str, Path, Image.Image)) or (
             isinstance(images, np.ndarray) and images.ndim <= 3
             and not (images.ndim == 3 and images.shape[-1] not in (1, 3, 4)))
+        # Nothing else runs beside the network here: an ONNX model gets its session with two threads.
+        runner = self.runner.alone() if hasattr(self.runner, "alone") else self.runner
         if single:
-            return predict_batch(self.runner, self.codec, [self.prepare(images)], self.normalisation, beam_width, raw)[0]
+            return predict_batch(runner, self.codec, [self.prepare(images)], self.normalisation, beam_width, raw)[0]
         arrays = [self.prepare(im) for im in images]
-        return predict_arrays(self.runner, self.codec, arrays, batch_size, self.normalisation, beam_width, raw)
+        return predict_arrays(runner, self.codec, arrays, batch_size, self.normalisation, beam_width, raw)
 
     def predict_files(self, paths: Sequence[str | Path], batch_size: int = 32, beam_width: int = 1,
                       raw: bool = False, progress: bool = False, window: int = 512

@@ -144,8 +144,10 @@ def _otsu(hist: np.ndarray) -> int:
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     """[start, stop) of each run of True."""
-    d = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
-    return list(zip(np.nonzero(d == 1)[0].tolist(), np.nonzero(d == -1)[0].tolist()))
+    f = np.zeros(len(flags) + 2, bool)
+    f[1:-1] = flags
+    ends = np.flatnonzero(f[1:] != f[:-1]).tolist()     # start, stop, start, stop, ...
+    return list(zip(ends[::2], ends[1::2]))
 
 
 def _count(mask: np.ndarray, axis: int) -> np.ndarray:
@@ -241,10 +243,8 @@ def _drop_edge_lines(ink: np.ndarray) -> np.ndarray:
     k = max(3, h // 20)
     if h < 4 * k or w < 4 * k:
         return ink
-    top, bottom = np.count_nonzero(ink[:k], axis=1), np.count_nonzero(ink[h - k:], axis=1)
-    left, right = np.count_nonzero(ink[:, :k], axis=0), np.count_nonzero(ink[:, w - k:], axis=0)
-    lines_y = np.concatenate([top, bottom]) >= EDGE_LINE * w
-    lines_x = np.concatenate([left, right]) >= EDGE_LINE * h
+    lines_y = np.concatenate([_count(ink[:k], 1), _count(ink[h - k:], 1)]) >= EDGE_LINE * w
+    lines_x = np.concatenate([_count(ink[:, :k], 0), _count(ink[:, w - k:], 0)]) >= EDGE_LINE * h
     if not (lines_y.any() or lines_x.any()):
         return ink
     edge = np.concatenate([np.arange(k), np.arange(h - k, h)])

@@ -166,3 +166,23 @@ def test_textline_switch_reaches_every_path(digits_dir, fake_textline, capsys, t
     assert main(["evaluate", str(digits_dir), "--textline", "--json", str(tmp_path / "m.json")]) == 0
     assert len(fake_textline) == 2 + 24
     assert '"textline": true' in (tmp_path / "m.json").read_text()
+
+
+def test_predict_runs_in_a_two_thread_session_that_gives_the_same_scores(monkeypatch):
+    from digitseq.runtime import OnnxModel
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    net = OnnxModel(resolve_model("digits", "onnx")[0], threads=1)
+    alone = net.alone()
+    assert alone is not net and alone.threads == 2 and net.alone() is alone   # made once
+    x = np.random.default_rng(0).random((3, 1, net.input_height, 64), dtype=np.float32)
+    assert np.allclose(net.run(x), alone.run(x), atol=1e-4)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    lone = OnnxModel(net.path, threads=1)
+    assert lone.alone() is lone                                                # one core: no second session
+    rec = Recognizer(net, net.alphabet, net.input_height, net.normalisation)
+    used = []
+    monkeypatch.setattr(alone, "run", lambda x: used.append(x.shape[0]) or net.run(x))
+    rec.predict(np.full((32, 80), 255, np.uint8))
+    rec.predict([np.full((32, 80), 255, np.uint8)] * 2)
+    assert used == [1, 2]
