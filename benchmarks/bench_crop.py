@@ -1,12 +1,19 @@
 """The text-line crop alone: CPU time per image, and a fingerprint of every crop it made.
 
     python benchmarks/bench_crop.py [--limit 1500] [SET ...]   (default: realistic files, wild, matplotlib, test)
+    python benchmarks/bench_crop.py --against 7562d9c [SET ...]  (this crop against the one at a git revision)
 
 Images are decoded first (as the recogniser decodes them); only ``crop_to_text`` is timed, in one process
 (``time.process_time``, so a busy machine inflates it less than wall time). The fingerprint is a SHA-256 over
 every crop's shape and pixels, in order: a change meant only to make the crop faster must leave it as it was,
 since the shipped models were trained on these crops (run the script at both commits and compare). Results to
 ``results/bench_crop.json``.
+
+``--against REV`` compares this checkout's crop with ``digitseq/textline.py`` as it was at git revision ``REV``
+instead: each image is decoded, then cropped by both (which goes first alternates from image to image, so
+neither gets the other's warm caches), and the report gives both CPU times, their ratio and how many crops
+differ (``results/bench_crop_against.json``). Decoding between crops keeps the caches as cold as in
+recognition, where a tight loop of crops alone would flatter code with many small numpy calls.
 """
 
 from __future__ import annotations
@@ -28,7 +35,10 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("sets", nargs="*", default=SETS, help="folders under img/ (or paths)")
     ap.add_argument("--limit", type=int, default=1500, help="images per set, in file-name order (0: all)")
+    ap.add_argument("--against", metavar="REV", help="compare with the crop at this git revision")
     a = ap.parse_args(argv)
+    if a.against:
+        return against(a.against, a.sets, a.limit)
     import numpy as np
 
     from digitseq.image import list_images, open_image, to_grey
@@ -59,6 +69,59 @@ def main(argv=None) -> int:
     print(f"| all | {n_all} | {1000 * t_all / max(1, n_all):.3f} | {total.hexdigest()[:16]} |")
     path = write("bench_crop", {"limit": a.limit, "sets": rows, "all": {"n": n_all, "cpu_ms": 1000 * t_all / max(1, n_all),
                                                                         "sha256": total.hexdigest()}})
+    print(f"-> {path.relative_to(ROOT)}")
+    return 0
+
+
+def load_revision(rev: str):
+    """``digitseq/textline.py`` as it was at git revision ``rev``, imported as a module of its own."""
+    import importlib.util
+    import subprocess
+    import tempfile
+
+    try:
+        source = subprocess.run(["git", "show", f"{rev}:digitseq/textline.py"], cwd=ROOT, check=True,
+                                capture_output=True, text=True).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise SystemExit(f"bench_crop: cannot read digitseq/textline.py at {rev!r} ({exc})") from None
+    path = Path(tempfile.mkdtemp()) / "textline_at_rev.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("textline_at_rev", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def against(rev: str, sets: list[str], limit: int) -> int:
+    import numpy as np
+
+    from digitseq import textline
+    from digitseq.image import list_images, open_image, to_grey
+
+    old = load_revision(rev)
+    rows = {}
+    print(f"| set | images | crop at {rev}, CPU-ms | this crop, CPU-ms | ratio | crops that differ |\n|---|---|---|---|---|---|")
+    for name in sets:
+        folder = Path(name) if Path(name).is_dir() else ROOT / "img" / name
+        if not folder.is_dir():
+            print(f"| {name} | - | missing ({folder}) | | | |")
+            continue
+        files = sorted(list_images([folder]))
+        files = files[:limit] if limit else files
+        spent = {"old": 0.0, "new": 0.0}
+        differ = 0
+        for i, f in enumerate(files):
+            grey = np.asarray(to_grey(open_image(f, grey=True)))
+            crops = {}
+            for key, module in ((("old", old), ("new", textline)) if i % 2 else (("new", textline), ("old", old))):
+                t0 = time.process_time()
+                crops[key] = module.crop_to_text(grey)
+                spent[key] += time.process_time() - t0
+            differ += not np.array_equal(crops["old"], crops["new"])
+        o, n = (1000 * spent[k] / len(files) for k in ("old", "new"))
+        rows[folder.name] = {"n": len(files), "cpu_ms_at_rev": o, "cpu_ms": n, "ratio": n / o, "differ": differ}
+        print(f"| {folder.name} | {len(files)} | {o:.3f} | {n:.3f} | {n / o:.2f} | {differ} |", flush=True)
+    path = write("bench_crop_against", {"revision": rev, "limit": limit, "sets": rows})
     print(f"-> {path.relative_to(ROOT)}")
     return 0
 
