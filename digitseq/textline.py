@@ -6,7 +6,8 @@ ink and crops to it before resizing, so that wide margins, a small number in a l
 slightly rotated long string all reach the network at the same scale. Training applies the same
 function to its rendered images, so the network sees identical statistics in both places.
 
-How the ink is found (numpy and PIL only, no torch; ~0.5–0.7 ms on typical images, one core):
+How the ink is found (numpy and PIL only, no torch; ~0.6–0.8 CPU-ms on realistic files, one core, most of it
+per-call overhead of small numpy steps: ``python benchmarks/bench_crop.py``):
 
 1. Work on a copy reduced by an integer factor to about ``DETECT_HEIGHT`` pixels high.
 2. Model the background as a plane fitted robustly to the outer ring of pixels (handles dark on
