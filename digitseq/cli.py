@@ -325,7 +325,7 @@ def cmd_recognize(a) -> int:
             out.close()
     elapsed = time.perf_counter() - t0
     n = writer.n + failed
-    print(f"{n} images, {failed} failed, {elapsed:.2f}s, {writer.n / max(elapsed, 1e-9):.0f} images/s", file=sys.stderr)
+    print(f"{n} image{'' if n == 1 else 's'}, {failed} failed, {elapsed:.2f}s, {writer.n / max(elapsed, 1e-9):.0f} images/s", file=sys.stderr)
     return EXIT_USER_ERROR if failed == n else 0
 
 
