@@ -53,7 +53,7 @@ def test_make_run_never_ships_by_default():
     from digitseq.pipeline import PRESETS
 
     ships = {name: preset[3] for name, preset in PRESETS.items()}
-    assert ships == {"run": False, "release": True, "release-ascii": True}
+    assert ships == {"run": False, "release": True, "release-ascii": True, "release-redraw": True}
 
 
 def test_config_overrides_keep_the_rest_of_the_config():
@@ -77,6 +77,8 @@ def test_config_overrides_keep_the_rest_of_the_config():
 @pytest.mark.parametrize("preset,held_out", [
     ("release", ["test_five_digits", "test_12_digits", "test_1_20_digits", "wild_five_digits", "wild_12_digits",
                  "wild_1_20_digits"]),
+    ("release-redraw", ["test_five_digits", "test_12_digits", "test_1_20_digits", "wild_five_digits",
+                        "wild_12_digits", "wild_1_20_digits"]),
     ("release-ascii", ["test_ascii", "wild_ascii"])])
 def test_releases_keep_the_held_out_sets_where_their_seeds_were(preset, held_out):
     """Notebook 1 seeds set i with SEED + 1000·i: the test and wild sets must keep positions 3, 4, ... so
@@ -91,3 +93,16 @@ def test_releases_keep_the_held_out_sets_where_their_seeds_were(preset, held_out
     train_sets = params["3_CRNN.ipynb"]["TRAIN_SETS"]
     assert not set(train_sets) & set(held_out) and set(train_sets) <= set(names)
     assert all(datasets[s][3] == "train" for s in train_sets)
+
+
+def test_redraw_trains_on_new_draws_of_the_hard_sets_and_keeps_every_other_seed():
+    from digitseq.pipeline import PRESETS
+
+    old, new = PRESETS["release"][0](), PRESETS["release-redraw"][0]()
+    old_sets, new_sets = old["1_Gen_Images.ipynb"]["DATASETS"], new["1_Gen_Images.ipynb"]["DATASETS"]
+    assert list(new_sets)[: len(old_sets)] == list(old_sets)            # every earlier set keeps its position
+    added = list(new_sets)[len(old_sets):]
+    assert added == [f"{s}_redraw" for s in ("five_digits_wild", "12_digits_wild", "mixed_wild", "five_captcha",
+                                             "mixed_dots")]
+    assert all(new_sets[a] == old_sets[a.removesuffix("_redraw")] for a in added)   # same counts and styles
+    assert new["3_CRNN.ipynb"]["TRAIN_SETS"] == ["five_digits", "12_digits", "mixed_digits", *added]
