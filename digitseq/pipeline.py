@@ -55,7 +55,9 @@ def _release_digits(redraw: bool = False) -> dict:
     ``redraw`` (preset ``release-redraw``): the 58,000 wild, captcha and dot-matrix images are drawn anew (the same
     sets under ``<name>_redraw``, appended to DATASETS, so their seeds are new and every other set's stays) and
     trained on instead of the old ones. Why: the shipped model read 81.8 % of its own wild training images right
-    but 73.6 % of fresh wild renders in the same fonts (1,000 each): 8 points of memorised images."""
+    but 73.6 % of fresh wild renders in the same fonts (1,000 each): 8 points of memorised images. Tried once
+    (6 epochs, ``--config epochs=6 time_budget=4800``): short of its bar, not shipped
+    (``results/digits_redraw_candidate/``, docs/HISTORY.md#redraw)."""
     hard = {"five_digits_wild": (20000, 5, 5, "train", "wild"), "12_digits_wild": (6000, 12, 12, "train", "wild"),
             "mixed_wild": (12000, 1, 20, "train", "wild"), "five_captcha": (10000, 5, 5, "train", "captcha"),
             "mixed_dots": (10000, 1, 20, "train", "dots")}
