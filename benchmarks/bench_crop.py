@@ -41,19 +41,17 @@ def main(argv=None) -> int:
         return against(a.against, a.sets, a.limit)
     import numpy as np
 
-    from digitseq.image import list_images, open_image, to_grey
+    from digitseq.image import open_image, to_grey
     from digitseq.textline import crop_to_text
 
     total = hashlib.sha256()
     rows, n_all, t_all = {}, 0, 0.0
     print("| set | images | crop, CPU-ms per image | fingerprint |\n|---|---|---|---|")
     for name in a.sets:
-        folder = Path(name) if Path(name).is_dir() else ROOT / "img" / name
-        if not folder.is_dir():
+        folder, files = set_files(name, a.limit)
+        if files is None:
             print(f"| {name} | - | missing ({folder}) | |")
             continue
-        files = sorted(list_images([folder]))
-        files = files[: a.limit] if a.limit else files
         greys = [np.asarray(to_grey(open_image(f, grey=True))) for f in files]
         t0 = time.process_time()
         crops = [crop_to_text(g) for g in greys]
@@ -71,6 +69,18 @@ def main(argv=None) -> int:
                                                                         "sha256": total.hexdigest()}})
     print(f"-> {path.relative_to(ROOT)}")
     return 0
+
+
+def set_files(name: str, limit: int) -> tuple[Path, list[Path] | None]:
+    """A set's folder (a path, or a name under img/) and its first ``limit`` images in file-name order (0: all);
+    None for the images if there is no such folder."""
+    from digitseq.image import list_images
+
+    folder = Path(name) if Path(name).is_dir() else ROOT / "img" / name
+    if not folder.is_dir():
+        return folder, None
+    files = sorted(list_images([folder]))
+    return folder, files[:limit] if limit else files
 
 
 def load_revision(rev: str):
@@ -96,18 +106,16 @@ def against(rev: str, sets: list[str], limit: int) -> int:
     import numpy as np
 
     from digitseq import textline
-    from digitseq.image import list_images, open_image, to_grey
+    from digitseq.image import open_image, to_grey
 
     old = load_revision(rev)
     rows = {}
     print(f"| set | images | crop at {rev}, CPU-ms | this crop, CPU-ms | ratio | crops that differ |\n|---|---|---|---|---|---|")
     for name in sets:
-        folder = Path(name) if Path(name).is_dir() else ROOT / "img" / name
-        if not folder.is_dir():
+        folder, files = set_files(name, limit)
+        if files is None:
             print(f"| {name} | - | missing ({folder}) | | | |")
             continue
-        files = sorted(list_images([folder]))
-        files = files[:limit] if limit else files
         spent = {"old": 0.0, "new": 0.0}
         differ = 0
         for i, f in enumerate(files):

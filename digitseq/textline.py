@@ -73,6 +73,11 @@ def _median(v: np.ndarray):
 _RIDGE = np.eye(3, dtype=np.float32) * 1e-6
 
 
+def _ends(n: int, k: int) -> np.ndarray:
+    """The first ``k`` and the last ``k`` of ``n`` indices."""
+    return np.concatenate([np.arange(k), np.arange(n - k, n)])
+
+
 @lru_cache(maxsize=512)
 def _ring(h: int, w: int, ring: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """An h×w image's border ring (``ring`` pixels deep): its flat indices, the plane fit's design matrix
@@ -81,8 +86,7 @@ def _ring(h: int, w: int, ring: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
     Order: the top and bottom rows whole, then each left and right column between them."""
     r = max(1, min(ring, h // 4, w // 4))
     m, n_tb = h - 2 * r, 2 * r * w
-    rows = np.concatenate([np.arange(r), np.arange(h - r, h)])
-    cols = np.concatenate([np.arange(r), np.arange(w - r, w)])
+    rows, cols = _ends(h, r), _ends(w, r)
     index = np.empty(n_tb + 2 * r * m, np.intp)
     index[:n_tb].reshape(2 * r, w)[:] = rows[:, None] * w + np.arange(w)
     index[n_tb:].reshape(2 * r, m)[:] = np.arange(r, h - r) * w + cols[:, None]
@@ -130,12 +134,10 @@ def _plane(a: np.ndarray, ring: int = 2) -> np.ndarray:
     return coef
 
 
-def _otsu(hist: np.ndarray, cum: np.ndarray | None = None) -> int:
-    """Otsu's threshold of a 256-bin histogram (the first level counted as foreground); ``cum``: its cumulative
-    sum, if at hand."""
-    n = len(hist)
-    levels = _LEVELS[:n]
-    w0 = (np.cumsum(hist) if cum is None else cum).astype(np.float64)
+def _otsu(hist: np.ndarray, cum: np.ndarray) -> int:
+    """Otsu's threshold of a 256-bin histogram (the first level counted as foreground), given its cumulative sum."""
+    levels = _LEVELS[: len(hist)]
+    w0 = cum.astype(np.float64)
     w1 = w0[-1] - w0
     m0 = np.cumsum(hist * levels)
     mu0 = m0 / np.maximum(w0, 1e-9)
@@ -254,10 +256,9 @@ def _drop_edge_lines(ink: np.ndarray) -> np.ndarray:
     lines_x = np.concatenate([_count(ink[:, :k], 0), _count(ink[:, w - k:], 0)]) >= EDGE_LINE * h
     if not (lines_y.any() or lines_x.any()):
         return ink
-    edge = np.concatenate([np.arange(k), np.arange(h - k, h)])
     ink = ink.copy()
-    ink[edge[lines_y]] = False
-    ink[:, np.concatenate([np.arange(k), np.arange(w - k, w)])[lines_x]] = False
+    ink[_ends(h, k)[lines_y]] = False
+    ink[:, _ends(w, k)[lines_x]] = False
     return ink
 
 
