@@ -39,7 +39,7 @@ DIGIT_TESTS = {"test_five_digits": (2000, 5, 5, "test", "classic"), "test_12_dig
 WIDE = [32, 64, 128, 192]
 
 
-def _release_digits(redraw: bool = False) -> dict:
+def _release_digits(draws: str = "first") -> dict:
     """make run's recipe (fixed renders, on-the-fly augmentation, mostly 5-digit strings) with three times the
     images, about half of them (48,000) in the wild and captcha styles (training fonts only; the captcha set grew
     from 6,000 to 10,000 when the captcha style began to turn characters by up to ±30°), continued from the shipped
@@ -52,18 +52,23 @@ def _release_digits(redraw: bool = False) -> dict:
     images (``mixed_dots``) came last (``--start 3 --config epochs=12 time_budget=6000``, whose model ships):
     dot-matrix lettering was the wild style's costliest single effect (``benchmarks/bench_effects.py``).
 
-    ``redraw`` (preset ``release-redraw``): the 58,000 wild, captcha and dot-matrix images are drawn anew (the same
-    sets under ``<name>_redraw``, appended to DATASETS, so their seeds are new and every other set's stays) and
+    ``draws="redraw"`` (preset ``release-redraw``): the 58,000 wild, captcha and dot-matrix images are drawn anew (the
+    same sets under ``<name>_redraw``, appended to DATASETS, so their seeds are new and every other set's stays) and
     trained on instead of the old ones. Why: the shipped model read 81.8 % of its own wild training images right
     but 73.6 % of fresh wild renders in the same fonts (1,000 each): 8 points of memorised images. Tried once
     (6 epochs, ``--config epochs=6 time_budget=4800``): short of its bar, not shipped
-    (``results/digits_redraw_candidate/``, docs/HISTORY.md#redraw)."""
+    (``results/digits_redraw_candidate/``, docs/HISTORY.md#redraw). ``draws="both"`` (preset ``release-both``)
+    trains on the first draws and the new ones together: 116,000 hard images, twice as many distinct ones as
+    either preset (docs/HISTORY.md#both-draws)."""
     hard = {"five_digits_wild": (20000, 5, 5, "train", "wild"), "12_digits_wild": (6000, 12, 12, "train", "wild"),
             "mixed_wild": (12000, 1, 20, "train", "wild"), "five_captcha": (10000, 5, 5, "train", "captcha"),
             "mixed_dots": (10000, 1, 20, "train", "dots")}
     plain = {"five_digits": (30000, 5, 5, "train"), "12_digits": (8000, 12, 12, "train"),
              "mixed_digits": (12000, 1, 20, "train")}
-    redrawn = {f"{name}_redraw": spec for name, spec in hard.items()} if redraw else {}
+    if draws not in ("first", "redraw", "both"):
+        raise ValueError(f"draws: 'first', 'redraw' or 'both', not {draws!r}")
+    redrawn = {f"{name}_redraw": spec for name, spec in hard.items()} if draws != "first" else {}
+    trained = {"first": [*hard], "redraw": [*redrawn], "both": [*hard, *redrawn]}[draws]
     return {
         # The held-out sets keep their positions (hence seeds) in DATASETS: the same images as every earlier release.
         "1_Gen_Images.ipynb": {"DATASETS": {"single_digit": (6000, 1, 1, "train"),
@@ -71,7 +76,7 @@ def _release_digits(redraw: bool = False) -> dict:
                                             "val": (1000, 1, 20, "train"), **DIGIT_TESTS, **plain, **hard,
                                             **redrawn}},
         "2_Pretrain_CNN.ipynb": {"EPOCHS": 6},
-        "3_CRNN.ipynb": {"TRAIN_SETS": [*plain, *(redrawn or hard)], "INIT": "digitseq/weights/digits.pt",
+        "3_CRNN.ipynb": {"TRAIN_SETS": [*plain, *trained], "INIT": "digitseq/weights/digits.pt",
                          "CONFIG": {"epochs": 10, "lr": 2e-3, "batch_size": 64, "patience": 12, "clip": 5.0,
                                     "freeze_cnn": False, "augment": True, "seed": 0, "textline": True,
                                     "time_budget": 85 * 60}},
@@ -117,7 +122,8 @@ def _release_ascii() -> dict:
 PRESETS = {
     "run": (lambda: {}, "CRNN", "digits", False, "img/test_five_digits"),
     "release": (_release_digits, "CRNN", "digits", True, "img/test_five_digits"),
-    "release-redraw": (lambda: _release_digits(redraw=True), "CRNN", "digits", True, "img/test_five_digits"),
+    "release-redraw": (lambda: _release_digits("redraw"), "CRNN", "digits", True, "img/test_five_digits"),
+    "release-both": (lambda: _release_digits("both"), "CRNN", "digits", True, "img/test_five_digits"),
     "release-ascii": (_release_ascii, "CRNN_ascii", "ascii", True, "img/ascii/test_ascii"),
 }
 

@@ -53,7 +53,8 @@ def test_make_run_never_ships_by_default():
     from digitseq.pipeline import PRESETS
 
     ships = {name: preset[3] for name, preset in PRESETS.items()}
-    assert ships == {"run": False, "release": True, "release-ascii": True, "release-redraw": True}
+    assert ships == {"run": False, "release": True, "release-ascii": True, "release-redraw": True,
+                     "release-both": True}
 
 
 def test_config_overrides_keep_the_rest_of_the_config():
@@ -79,6 +80,8 @@ def test_config_overrides_keep_the_rest_of_the_config():
                  "wild_1_20_digits"]),
     ("release-redraw", ["test_five_digits", "test_12_digits", "test_1_20_digits", "wild_five_digits",
                         "wild_12_digits", "wild_1_20_digits"]),
+    ("release-both", ["test_five_digits", "test_12_digits", "test_1_20_digits", "wild_five_digits",
+                      "wild_12_digits", "wild_1_20_digits"]),
     ("release-ascii", ["test_ascii", "wild_ascii"])])
 def test_releases_keep_the_held_out_sets_where_their_seeds_were(preset, held_out):
     """Notebook 1 seeds set i with SEED + 1000·i: the test and wild sets must keep positions 3, 4, ... so
@@ -96,7 +99,7 @@ def test_releases_keep_the_held_out_sets_where_their_seeds_were(preset, held_out
 
 
 def test_redraw_trains_on_new_draws_of_the_hard_sets_and_keeps_every_other_seed():
-    from digitseq.pipeline import PRESETS
+    from digitseq.pipeline import PRESETS, _release_digits
 
     old, new = PRESETS["release"][0](), PRESETS["release-redraw"][0]()
     old_sets, new_sets = old["1_Gen_Images.ipynb"]["DATASETS"], new["1_Gen_Images.ipynb"]["DATASETS"]
@@ -106,3 +109,9 @@ def test_redraw_trains_on_new_draws_of_the_hard_sets_and_keeps_every_other_seed(
                                              "mixed_dots")]
     assert all(new_sets[a] == old_sets[a.removesuffix("_redraw")] for a in added)   # same counts and styles
     assert new["3_CRNN.ipynb"]["TRAIN_SETS"] == ["five_digits", "12_digits", "mixed_digits", *added]
+    both = PRESETS["release-both"][0]()                                # the same images, both draws trained on
+    assert both["1_Gen_Images.ipynb"]["DATASETS"] == new_sets
+    hard = [s.removesuffix("_redraw") for s in added]
+    assert both["3_CRNN.ipynb"]["TRAIN_SETS"] == ["five_digits", "12_digits", "mixed_digits", *hard, *added]
+    with pytest.raises(ValueError, match="draws"):
+        _release_digits("twice")
