@@ -27,6 +27,13 @@ def _positive(value: str) -> int:
     return n
 
 
+def _non_negative(value: str) -> int:
+    n = int(value)
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return n
+
+
 def _channels(value: str) -> list[int]:
     try:
         out = [int(v) for v in value.split(",")]
@@ -56,6 +63,9 @@ def _model_args(p: argparse.ArgumentParser) -> None:
                    help="auto: the .onnx of a named model (onnxruntime, no torch), a path as what it is")
     p.add_argument("--textline", action=argparse.BooleanOptionalAction, default=None,
                    help="crop each image to its text line before resizing (default: as the model was trained)")
+    p.add_argument("--margin", type=_non_negative,
+                   help="columns of background the network sees after each image, a lone one too (default: the "
+                        "model's: 32 for ascii, 0 for digits)")
     p.add_argument("--threads", type=_positive,
                    help="image-reading threads (default: one per core, 2-8); onnxruntime gets a quarter as many")
 
@@ -308,7 +318,7 @@ def cmd_recognize(a) -> int:
     from .recognize import Recognizer
 
     paths = list_images(a.paths)
-    rec = Recognizer.load(a.model, backend=a.backend, textline=a.textline, threads=a.threads)
+    rec = Recognizer.load(a.model, backend=a.backend, textline=a.textline, threads=a.threads, margin=a.margin)
     out = _open_output(a.output, a.force)
     t0 = time.perf_counter()
     writer, failed = _RowWriter(out, a.format, a.raw), 0
@@ -335,7 +345,8 @@ def cmd_evaluate(a) -> int:
     if a.json:
         _check_output(Path(a.json), a.force)
     report = evaluate_folder(a.data, a.model, images=a.images, beam_width=a.beam_width, batch_size=a.batch_size,
-                             errors=a.errors, backend=a.backend, textline=a.textline, threads=a.threads)
+                             errors=a.errors, backend=a.backend, textline=a.textline, threads=a.threads,
+                             margin=a.margin)
     print(format_report(report))
     if a.json:
         Path(a.json).parent.mkdir(parents=True, exist_ok=True)

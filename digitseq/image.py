@@ -381,15 +381,17 @@ def normalise(batch: np.ndarray, normalisation: dict = NORMALISATION) -> np.ndar
     return x
 
 
-def pad_array(arrays: Sequence[np.ndarray], normalisation: dict = NORMALISATION) -> tuple[np.ndarray, np.ndarray]:
+def pad_array(arrays: Sequence[np.ndarray], normalisation: dict = NORMALISATION,
+              margin: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Stack grey uint8 arrays (same height) into a normalised B×1×H×W float32 array, and their widths.
 
-    Each image is padded on the right with its own background level; the real widths come back
-    so time steps past an image's end can be ignored.
+    Each image is padded on the right with its own background level, to the widest one's width plus
+    ``margin`` columns (so every image, a lone one too, has at least ``margin`` of background after it);
+    the real widths come back so time steps past an image's end can be ignored.
     """
     h = arrays[0].shape[0]
     widths = np.fromiter((a.shape[1] for a in arrays), dtype=np.int64, count=len(arrays))
-    batch = np.empty((len(arrays), 1, h, int(widths.max())), dtype=np.uint8)
+    batch = np.empty((len(arrays), 1, h, int(widths.max()) + max(0, int(margin))), dtype=np.uint8)
     for i, a in enumerate(arrays):
         if a.shape[0] != h:
             raise ValueError(f"all images in a batch need height {h}, got {a.shape[0]}")

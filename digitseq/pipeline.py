@@ -95,7 +95,9 @@ def _release_ascii() -> dict:
     GRU widened from 160 to 256 hidden units (``--arch rnn_hidden=256``, gate by gate from the shipped weights)
     gained too little to ship (README; ``results/ascii_gru256_candidate/``).
     Notebook 3 keeps the last epoch (``keep="last"``): at a schedule's end validation (training fonts) moves
-    less than its noise, and the previous stage's last epoch was shipped by hand for that reason."""
+    less than its noise, and the previous stage's last epoch was shipped by hand for that reason. ``margin`` 32:
+    recognition gives every image 32 columns of background after it, as a batch gives all but its widest
+    (alone, the model read ``test_ascii`` 3 points worse; README, "A lone image reads like one in a batch")."""
     img = "img/ascii"
     train = {"train_ascii": (45000, 4, 14, "train"), "train_ascii_wild": (15000, 4, 14, "train", "wild")}
     return {
@@ -113,7 +115,7 @@ def _release_ascii() -> dict:
                          "VAL_SET": "val", "TEST_SETS": ["test_ascii"], "WILD_SETS": ["wild_ascii"],
                          "ARCH": {"channels": WIDE, "rnn_hidden": 160, "rnn_layers": 1, "dropout": 0.1},
                          "CONFIG": {"epochs": 7, "lr": 2e-3, "batch_size": 64, "patience": 12, "clip": 5.0,
-                                    "freeze_cnn": False, "augment": True, "seed": 0, "textline": True,
+                                    "freeze_cnn": False, "augment": True, "seed": 0, "textline": True, "margin": 32,
                                     "show_predictions": 0, "time_budget": 85 * 60, "keep": "last"}},
     }
 

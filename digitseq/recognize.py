@@ -105,15 +105,16 @@ def _runner(model, device="cpu"):
 
 
 def predict_batch(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisation: dict = NORMALISATION,
-                  beam_width: int = 1, raw: bool = False) -> list[Prediction]:
-    """One forward pass over preprocessed arrays (same height), decoded."""
-    x, widths = pad_array(arrays, normalisation)
+                  beam_width: int = 1, raw: bool = False, margin: int = 0) -> list[Prediction]:
+    """One forward pass over preprocessed arrays (same height), decoded. ``margin``: columns of background the
+    network sees after each image at least (:func:`digitseq.image.pad_array`); its time steps are not decoded."""
+    x, widths = pad_array(arrays, normalisation, margin)
     return codec.decode_scores(runner.run(x), runner.output_lengths(widths), beam_width, raw)
 
 
 def predict_arrays(model, codec: Codec, arrays: Sequence[np.ndarray], batch_size: int = 128,
                    normalisation: dict | None = None, beam_width: int = 1, raw: bool = False,
-                   device="cpu") -> list[Prediction]:
+                   device="cpu", margin: int = 0) -> list[Prediction]:
     """Predict preprocessed grey arrays, batching images of similar width; results in input order.
 
     ``model`` is a torch CRNN (put in eval mode for the call) or a runtime model such as
@@ -129,7 +130,8 @@ def predict_arrays(model, codec: Codec, arrays: Sequence[np.ndarray], batch_size
         out: list[Prediction | None] = [None] * len(arrays)
         for s in range(0, len(order), batch_size):
             idx = order[s:s + batch_size]
-            for i, p in zip(idx, predict_batch(runner, codec, [arrays[i] for i in idx], normalisation, beam_width, raw)):
+            for i, p in zip(idx, predict_batch(runner, codec, [arrays[i] for i in idx], normalisation, beam_width, raw,
+                                               margin)):
                 out[i] = p
     finally:
         if was_training:
@@ -141,7 +143,8 @@ class Recognizer:
     """A loaded CRNN with its alphabet and preprocessing, ready to read images."""
 
     def __init__(self, model, alphabet: str, input_height: int, normalisation: dict, device: str = "cpu",
-                 checkpoint: dict | None = None, textline: bool | None = None, workers: int | None = None):
+                 checkpoint: dict | None = None, textline: bool | None = None, workers: int | None = None,
+                 margin: int | None = None):
         if hasattr(model, "to") and not hasattr(model, "run"):   # a torch module
             model = model.to(device).eval()
         self.model = model
@@ -154,14 +157,18 @@ class Recognizer:
         if textline is None:   # as the model was trained
             textline = (self.checkpoint.get("preprocess") or {}).get("textline", False)
         self.textline = bool(textline)
+        if margin is None:     # as the model says (preprocess "margin"; absent: none)
+            margin = (self.checkpoint.get("preprocess") or {}).get("margin", 0)
+        self.margin = int(margin)
         self.workers = workers
 
     @classmethod
     def load(cls, model: str | Path | None = None, device: str = "cpu", backend: str = "auto",
-             textline: bool | None = None, threads: int | None = None) -> Recognizer:
+             textline: bool | None = None, threads: int | None = None, margin: int | None = None) -> Recognizer:
         """Load a model by name (``"digits"``, the default, or ``"ascii"``) or by path (``.pt`` or ``.onnx``).
 
-        ``textline`` overrides the model's own preprocessing setting (None: the model's).
+        ``textline`` and ``margin`` (columns of background after each image, :func:`predict_batch`) override the
+        model's own preprocessing settings (None: the model's).
         ``threads``: image readers for :meth:`predict_files` (default one per core, 2 to 8);
         onnxruntime gets a quarter as many intra-op threads (at least one: on 2 cores the network has one
         core and the decoding the other).
@@ -173,8 +180,8 @@ class Recognizer:
             net = OnnxModel(path, threads=max(1, (threads or os.cpu_count() or 1) // 4))
             use_textline = bool(net.preprocess.get("textline", False)) if textline is None else textline
             return cls(net, net.alphabet, net.input_height, net.normalisation, "cpu",
-                       {"path": net.path, "backend": "onnx", "preprocess": {"textline": use_textline}},
-                       textline=use_textline, workers=threads)
+                       {"path": net.path, "backend": "onnx", "preprocess": {**net.preprocess, "textline": use_textline}},
+                       textline=use_textline, workers=threads, margin=margin)
         if not _installed("torch"):
             raise CheckpointError(f"{path}: a PyTorch checkpoint needs torch (pip install 'digitseq[train]'); "
                                   "or use an exported .onnx model")
@@ -187,7 +194,7 @@ class Recognizer:
         use_textline = bool((ckpt.get("preprocess") or {}).get("textline", False)) if textline is None else textline
         meta["backend"] = "torch"
         return cls(model_from_checkpoint(ckpt), ckpt["alphabet"], ckpt["input_height"], ckpt["normalisation"],
-                   device, meta, textline=use_textline, workers=threads)
+                   device, meta, textline=use_textline, workers=threads, margin=margin)
 
     @property
     def alphabet(self) -> str:
@@ -213,9 +220,11 @@ class Recognizer:
         # Nothing else runs beside the network here: an ONNX model gets its session with two threads.
         runner = self.runner.alone() if hasattr(self.runner, "alone") else self.runner
         if single:
-            return predict_batch(runner, self.codec, [self.prepare(images)], self.normalisation, beam_width, raw)[0]
+            return predict_batch(runner, self.codec, [self.prepare(images)], self.normalisation, beam_width, raw,
+                                 self.margin)[0]
         arrays = [self.prepare(im) for im in images]
-        return predict_arrays(runner, self.codec, arrays, batch_size, self.normalisation, beam_width, raw)
+        return predict_arrays(runner, self.codec, arrays, batch_size, self.normalisation, beam_width, raw,
+                              margin=self.margin)
 
     def predict_files(self, paths: Sequence[str | Path], batch_size: int = 32, beam_width: int = 1,
                       raw: bool = False, progress: bool = False, window: int = 512
@@ -259,7 +268,7 @@ class Recognizer:
                 for s in range(0, len(ok), batch_size):
                     idx = ok[s:s + batch_size]
                     jobs.append((idx, net.submit(predict_batch, self.runner, self.codec, [loaded[i][0] for i in idx],
-                                                 self.normalisation, beam_width, raw)))
+                                                 self.normalisation, beam_width, raw, self.margin)))
                 in_flight.append((start, loaded, jobs))
                 if len(in_flight) > 1:
                     yield from finish(*in_flight.popleft())

@@ -2,7 +2,8 @@
 
 The ONNX file carries what recognition needs in its metadata (written by :mod:`digitseq.export`):
 ``alphabet``, ``input_height``, ``normalisation`` (JSON), ``width_reduction``, ``blank`` and
-``preprocess`` (JSON, e.g. ``{"textline": true}``; absent in older files, meaning no text-line crop).
+``preprocess`` (JSON, e.g. ``{"textline": true, "margin": 32}``; absent in older files, meaning no text-line crop
+and no margin).
 
 Session options, chosen by measurement (2-core Xeon, shared; 768 realistic images in width-sorted
 batches of 32, median of 5 runs):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import torch
@@ -68,6 +68,8 @@ class TrainConfig:
     augment: bool = True              # on-the-fly augmentation of training images
     textline: bool = True             # images were cropped to their text line (digitseq.textline); the
                                       # checkpoint records it so recognition preprocesses the same way
+    margin: int | None = None         # CRNN: columns of background recognition puts after each image (validation
+                                      # too; recorded in the checkpoint). None: the init model's, else 0
     seed: int = 0
     device: str = "auto"              # auto | cpu | cuda
     workers: int = 0                  # DataLoader worker processes
@@ -202,9 +204,10 @@ def classify(model: DigitCNN, codec: Codec, dataset: ImageSet, batch_size: int =
     return preds
 
 
-def validate(model, kind: str, codec: Codec, dataset: ImageSet, device) -> tuple[dict, list[str]]:
+def validate(model, kind: str, codec: Codec, dataset: ImageSet, device, margin: int = 0) -> tuple[dict, list[str]]:
     if kind == "crnn":
-        preds = [p.text for p in predict_arrays(model, codec, dataset.arrays, 256, NORMALISATION, device=device)]
+        preds = [p.text for p in predict_arrays(model, codec, dataset.arrays, 256, NORMALISATION, device=device,
+                                                margin=margin)]
     else:
         preds = classify(model, codec, dataset, device=device)
     report = evaluate(dataset.labels, preds)
@@ -273,7 +276,7 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
         if not with_state:                                 # the model written to ``out``: which epoch it is
             train["kept"] = kept_label(cfg.keep, len(history))
         ck = make_checkpoint(model, kind, arch, codec.alphabet, NORMALISATION, train=train,
-                             preprocess={"textline": bool(cfg.textline)},
+                             preprocess={"textline": bool(cfg.textline), "margin": int(cfg.margin or 0)},
                              metrics=history[-1]["val"] if history else {}, history=history, **(extra or {}))
         if with_state:
             ck.update(optimizer=opt.state_dict(), scheduler=sched.state_dict(), stopper=stopper.state_dict(),
@@ -354,7 +357,7 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
             finally:
                 bar.close()
 
-            val, preds = validate(model, kind, codec, val_set, device)
+            val, preds = validate(model, kind, codec, val_set, device, cfg.margin or 0)
             metric = val["sequence_accuracy"]
             stopper.step(metric)
             row = {"phase": phase.name, "epoch": len(history) + 1, "train_loss": total / max(count, 1),
@@ -500,6 +503,8 @@ def train_crnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: Tra
                 raise DigitseqError(f"{name} set: {exc}") from None
     arch, src, src_init = resolve_arch(arch, pretrained, init)
     check_preprocessing(cfg, arch, train_set, val_set)
+    if cfg.margin is None:   # a fine-tuned model reads as the one it came from
+        cfg = replace(cfg, margin=int(((src_init or {}).get("preprocess") or {}).get("margin", 0)))
     model = build_model("crnn", arch, codec.num_classes)
     if src is not None:
         copied = transfer_weights(model, src["state_dict"])

@@ -97,12 +97,12 @@ def test_train_reads_several_sources_cropped_as_recognition_will(digits_dir, cap
     code, _, err = run(["train", digits_dir, digits_dir, *common, "--out", tmp_path / "on"], capsys)
     assert code == 0, err
     assert len(shapes) == 3 * 24                          # both training sources and the validation set
-    assert torch.load(tmp_path / "on" / "crnn.pt", weights_only=True)["preprocess"] == {"textline": True}
+    assert torch.load(tmp_path / "on" / "crnn.pt", weights_only=True)["preprocess"] == {"textline": True, "margin": 0}
     shapes.clear()
     code, _, err = run(["train", digits_dir, *common, "--no-textline", "--out", tmp_path / "off"], capsys)
     assert code == 0, err
     assert not shapes
-    assert torch.load(tmp_path / "off" / "crnn.pt", weights_only=True)["preprocess"] == {"textline": False}
+    assert torch.load(tmp_path / "off" / "crnn.pt", weights_only=True)["preprocess"] == {"textline": False, "margin": 0}
     code, _, err = run(["train", digits_dir, digits_dir, "--images", digits_dir, *common, "--out", tmp_path / "x"],
                        capsys)
     assert_one_line_error(code, err, "--images goes with one data source")

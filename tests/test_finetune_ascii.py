@@ -96,3 +96,4 @@ def test_the_shipped_ascii_model_fine_tunes_on_a_users_folder(first_model, tmp_p
     tuned = ckpt(tmp_path / "mine" / "crnn.pt")
     assert tuned["alphabet"] == PRINTABLE_ASCII == ckpt(shipped)["alphabet"]
     assert tuned["arch"] == ckpt(shipped)["arch"]
+    assert tuned["preprocess"]["margin"] == ckpt(shipped)["preprocess"]["margin"] == 32   # reads as it did

@@ -17,6 +17,12 @@ def test_pad_array_normalises_like_the_torch_formula_and_pads_with_background():
     assert np.array_equal(x[1, 0], expected)
     assert np.all(x[0, 0, :, 10:] == x[0, 0, 0, 0])                 # padded with its own background
     assert normalise(np.array([0, 255], np.uint8), {"mean": 0.0, "std": 1.0}).tolist() == [0.0, 1.0]
+    x, widths = pad_array([a, b], {"mean": 0.5, "std": 0.5}, margin=5)   # the widest gets 5 columns too
+    assert x.shape == (2, 1, 32, 25) and widths.tolist() == [10, 20]
+    assert np.all(x[0, 0, :, 10:] == x[0, 0, 0, 0]) and np.array_equal(x[1, 0, :, :20], expected)
+    bg = np.sort(np.concatenate([b[:, 0], b[:, -1]]))
+    level = normalise(np.array([(int(bg[31]) + int(bg[32])) // 2], np.uint8), {"mean": 0.5, "std": 0.5})[0]
+    assert np.all(x[1, 0, :, 20:] == level)                          # b's own background (median of its edges)
 
 
 def test_jpeg_decodes_straight_to_grey_close_to_the_colour_path(tmp_path):

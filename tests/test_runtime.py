@@ -1,5 +1,6 @@
 """The torch-free runtime: models by name, the read-ahead pipeline, text-line switch, no torch imported."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -186,3 +187,36 @@ def test_predict_runs_in_a_two_thread_session_that_gives_the_same_scores(monkeyp
     rec.predict(np.full((32, 80), 255, np.uint8))
     rec.predict([np.full((32, 80), 255, np.uint8)] * 2)
     assert used == [1, 2]
+
+
+def test_margin_comes_from_the_model_and_reaches_every_path(digits_dir, monkeypatch, tmp_path, capsys):
+    """A model's ``preprocess.margin``: columns of background after each image, a lone one too."""
+    from digitseq.runtime import OnnxModel
+
+    net = OnnxModel(resolve_model("digits", "onnx")[0], threads=1)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)                  # predict uses this session itself
+    widths = []
+    real = net.run
+    monkeypatch.setattr(net, "run", lambda x: widths.append(x.shape[3]) or real(x))
+    meta = {"preprocess": {"textline": False, "margin": 7}}
+    rec = Recognizer(net, net.alphabet, net.input_height, net.normalisation, checkpoint=meta)
+    assert rec.margin == 7
+    plain = Recognizer(net, net.alphabet, net.input_height, net.normalisation)
+    assert plain.margin == 0                                          # older models: none
+    img = np.full((32, 80), 255, np.uint8)
+    rec.predict(img)
+    rec.predict([img, img[:, :60]])
+    list(rec.predict_files(sorted(digits_dir.glob("*.png"))[:1]))
+    plain.predict(img)
+    first = rec.prepare(sorted(digits_dir.glob("*.png"))[0]).shape[1]
+    assert widths == [80 + 7, 80 + 7, first + 7, 80]
+    assert Recognizer.load("digits", backend="onnx", margin=3).margin == 3
+    assert Recognizer.load("digits", backend="onnx").margin == 0
+    assert main(["evaluate", str(digits_dir), "--margin", "5", "--json", str(tmp_path / "m.json")]) == 0
+    report = json.loads((tmp_path / "m.json").read_text())
+    assert report["margin"] == 5 and report["batch_size"] == 128
+    assert main(["evaluate", str(digits_dir), "--json", str(tmp_path / "d.json")]) == 0
+    assert json.loads((tmp_path / "d.json").read_text())["margin"] == 0
+    with pytest.raises(SystemExit):
+        main(["recognize", str(digits_dir), "--margin", "-1"])
+    assert "must be >= 0" in capsys.readouterr().err
