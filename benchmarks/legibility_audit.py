@@ -1,6 +1,7 @@
 """How many of the model's errors could a person read? A blind audit, to bound what a test set allows.
 
     python benchmarks/legibility_audit.py sheets [--set wild_five_digits] [--count 50] [--seed 42] [--model digits]
+    python benchmarks/legibility_audit.py sheets --set ascii/test_ascii --model ascii
     python benchmarks/legibility_audit.py score READINGS.csv [--set ...] [--model digits]
 
 ``sheets`` picks ``count`` images the model reads wrong (a seeded sample of its errors) and draws them, enlarged
@@ -101,12 +102,12 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("mode", choices=["sheets", "score"])
     ap.add_argument("readings", nargs="?", help="score: the readings CSV (default: results/legibility_<set>/readings.csv)")
-    ap.add_argument("--set", default="wild_five_digits", help="a folder under img/ with labels.csv")
+    ap.add_argument("--set", default="wild_five_digits", help="a folder under img/ with labels.csv (e.g. ascii/test_ascii)")
     ap.add_argument("--count", type=int, default=50)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--model", default="digits")
     a = ap.parse_args(argv)
-    folder, out = ROOT / "img" / a.set, ROOT / "results" / f"legibility_{a.set}"
+    folder, out = ROOT / "img" / a.set, ROOT / "results" / f"legibility_{a.set.replace('/', '_')}"
     if not (folder / "labels.csv").is_file():
         raise SystemExit(f"{folder}: no labels.csv (notebook 1 draws the held-out sets)")
     if a.mode == "sheets":
