@@ -54,7 +54,7 @@ def test_make_run_never_ships_by_default():
 
     ships = {name: preset[3] for name, preset in PRESETS.items()}
     assert ships == {"run": False, "release": True, "release-ascii": True, "release-redraw": True,
-                     "release-both": True}
+                     "release-both": True, "release-captcha-tail": True}
 
 
 def test_config_overrides_keep_the_rest_of_the_config():
@@ -82,6 +82,8 @@ def test_config_overrides_keep_the_rest_of_the_config():
                         "wild_12_digits", "wild_1_20_digits"]),
     ("release-both", ["test_five_digits", "test_12_digits", "test_1_20_digits", "wild_five_digits",
                       "wild_12_digits", "wild_1_20_digits"]),
+    ("release-captcha-tail", ["test_five_digits", "test_12_digits", "test_1_20_digits", "wild_five_digits",
+                              "wild_12_digits", "wild_1_20_digits"]),
     ("release-ascii", ["test_ascii", "wild_ascii"])])
 def test_releases_keep_the_held_out_sets_where_their_seeds_were(preset, held_out):
     """Notebook 1 seeds set i with SEED + 1000·i: the test and wild sets must keep positions 3, 4, ... so
@@ -115,3 +117,14 @@ def test_redraw_trains_on_new_draws_of_the_hard_sets_and_keeps_every_other_seed(
     assert both["3_CRNN.ipynb"]["TRAIN_SETS"] == ["five_digits", "12_digits", "mixed_digits", *hard, *added]
     with pytest.raises(ValueError, match="draws"):
         _release_digits("twice")
+
+
+def test_captcha_tail_continues_the_both_draws_candidate_on_the_captchas_at_the_end():
+    from digitseq import ROOT
+    from digitseq.pipeline import PRESETS
+
+    nb3 = PRESETS["release-captcha-tail"][0]()["3_CRNN.ipynb"]
+    assert nb3["TRAIN_SETS"][:2] == ["five_captcha", "five_captcha_redraw"]
+    assert (ROOT / nb3["INIT"]).is_file()                             # the committed candidate
+    assert nb3["CONFIG"]["epochs"] == 2 and nb3["CONFIG"]["lr"] == 5e-4 and nb3["CONFIG"]["keep"] == "last"
+    assert PRESETS["release-both"][0]()["3_CRNN.ipynb"]["CONFIG"]["epochs"] == 10      # not changed by it
