@@ -88,7 +88,8 @@ def _release_captcha_tail() -> dict:
     """Two epochs on from the release-both candidate with both draws of the captcha set at the end, beside wild
     and plain images (72,000), one-cycle peaking at 5e-4, the last epoch kept. Run once with ``digitseq train``
     on the same folders: wild +1.6, captchas +2.0, the rest level, passing its bar (docs/HISTORY.md#captcha-tail);
-    this preset is that run as a notebook stage, so the weights that ship come from the notebooks."""
+    this preset is that run as a notebook stage, so the weights that ship come from the notebooks (run once with
+    ``--start 3 --no-ship``: the same weights, tensor for tensor; ``results/digits_captcha_tail_notebook/``)."""
     params = _release_digits("both")
     params["3_CRNN.ipynb"].update(
         TRAIN_SETS=["five_captcha", "five_captcha_redraw", "five_digits_wild_redraw", "mixed_wild", "mixed_digits",
