@@ -128,3 +128,19 @@ def test_captcha_tail_continues_the_both_draws_candidate_on_the_captchas_at_the_
     assert (ROOT / nb3["INIT"]).is_file()                             # the committed candidate
     assert nb3["CONFIG"]["epochs"] == 2 and nb3["CONFIG"]["lr"] == 5e-4 and nb3["CONFIG"]["keep"] == "last"
     assert PRESETS["release-both"][0]()["3_CRNN.ipynb"]["CONFIG"]["epochs"] == 10      # not changed by it
+
+
+def test_fresh_trains_on_the_second_and_third_draws_and_keeps_every_earlier_seed():
+    from digitseq.pipeline import PRESETS
+
+    both, fresh = PRESETS["release-both"][0](), PRESETS["release-fresh"][0]()
+    old_sets, new_sets = both["1_Gen_Images.ipynb"]["DATASETS"], fresh["1_Gen_Images.ipynb"]["DATASETS"]
+    assert list(new_sets)[: len(old_sets)] == list(old_sets)            # every earlier set keeps its position
+    added = list(new_sets)[len(old_sets):]
+    redraws = [s for s in old_sets if s.endswith("_redraw")]
+    assert added == [s.replace("_redraw", "_draw3") for s in redraws]
+    assert all(new_sets[a] == old_sets[a.replace("_draw3", "_redraw")] for a in added)
+    nb3 = fresh["3_CRNN.ipynb"]
+    assert nb3["TRAIN_SETS"] == ["five_digits", "12_digits", "mixed_digits", *redraws, *added]
+    assert nb3["INIT"] == "digitseq/weights/digits.pt"
+    assert (nb3["CONFIG"]["epochs"], nb3["CONFIG"]["lr"], nb3["CONFIG"]["keep"]) == (5, 1e-3, "last")
