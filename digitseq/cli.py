@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--fonts", help="font folder (default: the project's font/)")
     g.add_argument("--split", choices=["train", "test", "wild"], default="train",
                    help="which font families to use (wild: hard styles never trained on)")
-    g.add_argument("--style", choices=["clean", "classic", "augmented", "wild", "captcha", "dots"], default="augmented")
+    g.add_argument("--style", choices=["clean", "classic", "augmented", "wild", "captcha", "dots", "zeros"], default="augmented")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--alphabet", default=DIGITS)
     g.add_argument("--workers", type=_positive, help="processes (default: all cores)")

@@ -1,6 +1,6 @@
 """Lay out the characters of one string on a mask (white ink on black), used by :mod:`digitseq.render`:
 font size, spacing, baseline jitter and weight; characters from a second font; each character's own
-turn, scale and offset; each character in its own box."""
+turn, scale and offset; each character in its own box; zeros marked with a slash, a dot or a bar."""
 
 from __future__ import annotations
 
@@ -60,6 +60,11 @@ def draw_glyphs(text: str, font_path: str, size: int, style: RenderStyle, rng: n
             stroke = max(1, round(size / 40))   # bolder: outline the glyphs in their own colour
         else:
             thin = True                         # thinner: square the anti-aliased coverage (soft erosion)
+    # A marked zero (the slashed, dotted or barred 0 of terminal, pixel and code fonts), one kind per string as a
+    # font has one. Off in the styles that drew the test sets, and then it draws nothing from ``rng``.
+    mark = None
+    if style.zero_mark and "0" in text and rng.random() < style.zero_mark:
+        mark = (ZERO_MARKS[int(rng.integers(len(ZERO_MARKS)))], max(1, round(size * rng.uniform(0.05, 0.11))))
     width = int(sum(advances) + gap * max(0, n - 1) + 2 * pad) + 1
     height = int(ascent + descent + 2 * pad) + 1
     mask = Image.new("L", (width, height), 0)
@@ -70,10 +75,13 @@ def draw_glyphs(text: str, font_path: str, size: int, style: RenderStyle, rng: n
         # A scaled character keeps its (scaled) advance: shift its unscaled anchor by half the difference.
         at = (x + adv / 2 if boxed else x + (adv - adv / scale) / 2, pad + ascent + float(dy))
         anchor = "ms" if boxed else "ls"
+        zero_mark = mark if ch == "0" else None
         if angle or scale != 1:
-            _draw_transformed(mask, ch, f, at, anchor, angle, scale, stroke)
+            _draw_transformed(mask, ch, f, at, anchor, angle, scale, stroke, zero_mark)
         else:
             draw.text(at, ch, font=f, fill=255, anchor=anchor, stroke_width=stroke, stroke_fill=255)
+            if zero_mark:
+                mark_zero(draw, draw.textbbox(at, ch, font=f, anchor=anchor), *zero_mark)
         x += adv + gap
     if thin:
         mask = mask.point(_THIN_LUT)
@@ -82,16 +90,40 @@ def draw_glyphs(text: str, font_path: str, size: int, style: RenderStyle, rng: n
     return mask, boxed
 
 
+ZERO_MARKS = ("slash", "dot", "bar")
+
+
+def mark_zero(draw: ImageDraw.ImageDraw, box, kind: str, width: int) -> None:
+    """Draw a zero's mark inside the glyph box ``box`` (left, top, right, bottom): a slash across its counter
+    (lower left to upper right), a dot in its middle, or a short vertical bar."""
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    if kind == "slash":
+        draw.line([(x0 + 0.22 * w, y0 + 0.8 * h), (x1 - 0.22 * w, y0 + 0.2 * h)], fill=255, width=width)
+    elif kind == "dot":
+        r = max(1.0, 0.6 * width, 0.08 * min(w, h))
+        draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=255)
+    elif kind == "bar":
+        draw.line([(cx, cy - 0.22 * h), (cx, cy + 0.22 * h)], fill=255, width=width)
+    else:
+        raise ValueError(f"zero mark must be one of {', '.join(ZERO_MARKS)}; got {kind!r}")
+
+
 def _draw_transformed(mask: Image.Image, ch: str, font, at, anchor: str, angle: float, scale: float,
-                      stroke: int) -> None:
+                      stroke: int, zero_mark: tuple[str, int] | None = None) -> None:
     """Draw one character turned by ``angle`` degrees and scaled by ``scale`` about the middle of its
     baseline (``at`` is where an unscaled character would be anchored), max-combined into ``mask``."""
     box = ImageDraw.Draw(mask).textbbox(at, ch, font=font, anchor=anchor, stroke_width=stroke)
     m = int(max(box[2] - box[0], box[3] - box[1]) * max(0.3, scale - 0.7)) + 2
     region = (int(box[0]) - m, int(box[1]) - m, int(np.ceil(box[2])) + m, int(np.ceil(box[3])) + m)
     tile = Image.new("L", (region[2] - region[0], region[3] - region[1]), 0)
-    ImageDraw.Draw(tile).text((at[0] - region[0], at[1] - region[1]), ch, font=font, fill=255, anchor=anchor,
-                              stroke_width=stroke, stroke_fill=255)
+    tile_draw = ImageDraw.Draw(tile)
+    tile_draw.text((at[0] - region[0], at[1] - region[1]), ch, font=font, fill=255, anchor=anchor,
+                   stroke_width=stroke, stroke_fill=255)
+    if zero_mark:
+        mark_zero(tile_draw, (box[0] - region[0], box[1] - region[1], box[2] - region[0], box[3] - region[1]),
+                  *zero_mark)
     # Output -> input map: rotate by -angle and shrink by 1/scale about the pivot.
     cx, cy = (box[0] + box[2]) / 2 - region[0], at[1] - region[1]
     t = np.deg2rad(angle)

@@ -144,3 +144,17 @@ def test_fresh_trains_on_the_second_and_third_draws_and_keeps_every_earlier_seed
     assert nb3["TRAIN_SETS"] == ["five_digits", "12_digits", "mixed_digits", *redraws, *added]
     assert nb3["INIT"] == "digitseq/weights/digits.pt"
     assert (nb3["CONFIG"]["epochs"], nb3["CONFIG"]["lr"], nb3["CONFIG"]["keep"]) == (5, 1e-3, "last")
+
+
+def test_zeros_tail_adds_marked_zero_sets_after_every_earlier_one():
+    from digitseq.pipeline import PRESETS
+
+    fresh, zeros = PRESETS["release-fresh"][0](), PRESETS["release-zeros"][0]()
+    old_sets, new_sets = fresh["1_Gen_Images.ipynb"]["DATASETS"], zeros["1_Gen_Images.ipynb"]["DATASETS"]
+    assert list(new_sets)[: len(old_sets)] == list(old_sets)            # every earlier seed stays
+    assert {s: new_sets[s][4] for s in list(new_sets)[len(old_sets):]} == {"five_zeros": "zeros",
+                                                                          "mixed_zeros": "zeros"}
+    nb3 = zeros["3_CRNN.ipynb"]
+    assert nb3["TRAIN_SETS"][:2] == ["five_zeros", "mixed_zeros"] and set(nb3["TRAIN_SETS"]) <= set(new_sets)
+    assert nb3["INIT"] == "digitseq/weights/digits.pt"
+    assert (nb3["CONFIG"]["epochs"], nb3["CONFIG"]["lr"], nb3["CONFIG"]["keep"]) == (2, 5e-4, "last")
