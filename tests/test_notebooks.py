@@ -54,7 +54,7 @@ def test_make_run_never_ships_by_default():
 
     ships = {name: preset[3] for name, preset in PRESETS.items()}
     assert ships == {"run": False, "release": True, "release-ascii": True, "release-redraw": True,
-                     "release-both": True, "release-captcha-tail": True}
+                     "release-both": True, "release-captcha-tail": True, "release-fresh": True, "release-zeros": True}
 
 
 def test_config_overrides_keep_the_rest_of_the_config():
