@@ -62,7 +62,8 @@ def _release_digits(draws: str = "first") -> dict:
     either preset. Run once, 7 epochs from the redraw candidate: wild +1.8, captchas -2.2, one image past its
     bar, not shipped (``results/digits_both_candidate/``, docs/HISTORY.md#both-draws). ``draws="fresh"`` (preset
     ``release-fresh``) draws the hard sets a third time (``<name>_draw3``, appended after the redraws) and trains on
-    the second and third draws: the model it continues has seen the first draws for 40 epochs and the second for 9."""
+    the second and third draws: the model it continues has trained on most first draws for over 40 epochs across its
+    stages and on the second for 13-15."""
     hard = {"five_digits_wild": (20000, 5, 5, "train", "wild"), "12_digits_wild": (6000, 12, 12, "train", "wild"),
             "mixed_wild": (12000, 1, 20, "train", "wild"), "five_captcha": (10000, 5, 5, "train", "captcha"),
             "mixed_dots": (10000, 1, 20, "train", "dots")}
@@ -106,7 +107,8 @@ def _release_fresh() -> dict:
     """Five epochs on from the shipped (captcha-tail) model on the plain sets and the hard sets' second and third
     draws (166,000 images, 116,000 of them hard, 58,000 never seen), one-cycle peaking at 1e-3 (half the release's:
     the model is far along), the last epoch kept. Why: after the both-draws stage the model still read its own
-    wild training images 7 points better than fresh ones in the same fonts (81.8 / 74.8 %)."""
+    wild training images 7 points better than fresh ones in the same fonts (81.8 / 74.8 %). Run once (85 min): wild
+    mean -0.1, captchas -1.8, not shipped (``results/digits_fresh_candidate/``, docs/HISTORY.md#fresh)."""
     params = _release_digits("fresh")
     params["3_CRNN.ipynb"]["CONFIG"].update(epochs=5, lr=1e-3, keep="last", time_budget=80 * 60)
     return params
@@ -117,7 +119,9 @@ def _release_zeros() -> dict:
     ``zeros``) among fresh wild, captcha and plain ones (88,000), one-cycle peaking at 5e-4, the last epoch kept,
     as the captcha tail was run. Why: marked zeros cost the model 6-7 points on 8-digit strings in its training
     fonts and the wild families (``benchmarks/bench_effects.py --effects zero_mark``) and a pixel font's slashed
-    zero was its most common matplotlib error (``foreign_clean5``: 0 -> 8 in 9 of 11 images)."""
+    zero was its most common matplotlib error (``foreign_clean5``: 0 -> 8 in 9 of 11 images). Run once (16 min):
+    marked zeros in the wild families 81.3 -> 84.0 %, but wild_12 -2.6 and that font unchanged, not shipped
+    (``results/digits_zeros_candidate/``, docs/HISTORY.md#zeros)."""
     params = _release_digits("fresh")
     params["1_Gen_Images.ipynb"]["DATASETS"].update(five_zeros=(10000, 5, 5, "train", "zeros"),
                                                    mixed_zeros=(6000, 1, 20, "train", "zeros"))
