@@ -88,19 +88,24 @@ def _release_digits(draws: str = "first") -> dict:
     }
 
 
+def _tail(params: dict, train_sets: list[str], **nb3) -> dict:
+    """``params`` turned into a short tail stage: notebook 3 trains on ``train_sets`` for 2 epochs, one-cycle
+    peaking at 5e-4, the last epoch kept (the captcha tail's schedule), with any other notebook-3 entries."""
+    nb = params["3_CRNN.ipynb"]
+    nb.update(TRAIN_SETS=train_sets, **nb3,
+              CONFIG={**nb["CONFIG"], "epochs": 2, "lr": 5e-4, "keep": "last", "time_budget": 30 * 60})
+    return params
+
+
 def _release_captcha_tail() -> dict:
     """Two epochs on from the release-both candidate with both draws of the captcha set at the end, beside wild
     and plain images (72,000), one-cycle peaking at 5e-4, the last epoch kept. Run once with ``digitseq train``
     on the same folders: wild +1.6, captchas +2.0, the rest level, passing its bar (docs/HISTORY.md#captcha-tail);
     this preset is that run as a notebook stage, so the weights that ship come from the notebooks (run once with
     ``--start 3 --no-ship``: the same weights, tensor for tensor; ``results/digits_captcha_tail_notebook/``)."""
-    params = _release_digits("both")
-    params["3_CRNN.ipynb"].update(
-        TRAIN_SETS=["five_captcha", "five_captcha_redraw", "five_digits_wild_redraw", "mixed_wild", "mixed_digits",
-                    "12_digits"],
-        INIT="results/digits_both_candidate/crnn.pt",
-        CONFIG={**params["3_CRNN.ipynb"]["CONFIG"], "epochs": 2, "lr": 5e-4, "keep": "last", "time_budget": 30 * 60})
-    return params
+    return _tail(_release_digits("both"), ["five_captcha", "five_captcha_redraw", "five_digits_wild_redraw",
+                                           "mixed_wild", "mixed_digits", "12_digits"],
+                 INIT="results/digits_both_candidate/crnn.pt")
 
 
 def _release_fresh() -> dict:
@@ -125,11 +130,8 @@ def _release_zeros() -> dict:
     params = _release_digits("fresh")
     params["1_Gen_Images.ipynb"]["DATASETS"].update(five_zeros=(10000, 5, 5, "train", "zeros"),
                                                    mixed_zeros=(6000, 1, 20, "train", "zeros"))
-    params["3_CRNN.ipynb"].update(
-        TRAIN_SETS=["five_zeros", "mixed_zeros", "five_captcha_redraw", "five_captcha_draw3", "five_digits_wild_draw3",
-                    "mixed_wild_draw3", "mixed_digits", "12_digits"],
-        CONFIG={**params["3_CRNN.ipynb"]["CONFIG"], "epochs": 2, "lr": 5e-4, "keep": "last", "time_budget": 30 * 60})
-    return params
+    return _tail(params, ["five_zeros", "mixed_zeros", "five_captcha_redraw", "five_captcha_draw3",
+                          "five_digits_wild_draw3", "mixed_wild_draw3", "mixed_digits", "12_digits"])
 
 
 def _release_ascii() -> dict:
