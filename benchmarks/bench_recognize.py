@@ -9,6 +9,8 @@ included, by wall clock:
 
   digitseq-onnx    python -m digitseq recognize DIR --backend onnx --format csv --output FILE --force
   digitseq-torch   the same with --backend torch
+  digitseq-onnx-tta  the ONNX command with --tta (each image read four ways, digitseq.tta; not in the default
+                   list: name it in --engines)
   rapidocr-single  python benchmarks/peers.py rapidocr DIR --mode single  (RapidOCR's public API, one image
                    per call, recogniser only)
   rapidocr-batch   python benchmarks/peers.py rapidocr DIR --mode batch   (its recogniser on lists of images)
@@ -38,7 +40,8 @@ import realistic  # noqa: E402
 from common import ROOT, whole_process, write  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-ALL_ENGINES = ("digitseq-onnx", "digitseq-torch", "rapidocr-single", "rapidocr-batch")
+ALL_ENGINES = ("digitseq-onnx", "digitseq-torch", "rapidocr-single", "rapidocr-batch", "digitseq-onnx-tta")
+DEFAULT_ENGINES = ALL_ENGINES[:4]
 
 
 def installed(module: str) -> bool:
@@ -61,7 +64,7 @@ def command(engine: str, target: Path, output: Path, threads: int | None) -> lis
     if engine.startswith("digitseq-"):
         cmd = [sys.executable, "-m", "digitseq", "recognize", str(target), "--backend", engine.split("-")[1],
                "--format", "csv", "--output", str(output), "--force"]
-        return cmd + (["--threads", str(threads)] if threads else [])
+        return cmd + (["--threads", str(threads)] if threads else []) + (["--tta"] if engine.endswith("-tta") else [])
     return [sys.executable, str(HERE / "peers.py"), "rapidocr", str(target), "--output", str(output),
             "--mode", engine.split("-")[1]]
 
@@ -109,7 +112,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--count", type=int, default=5000, help="image files (generated once, cached)")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--latency", type=int, default=200, help="single-image API calls to time")
-    ap.add_argument("--engines", default=",".join(ALL_ENGINES), help="any of " + ", ".join(ALL_ENGINES))
+    ap.add_argument("--engines", default=",".join(DEFAULT_ENGINES), help="any of " + ", ".join(ALL_ENGINES))
     ap.add_argument("--threads", type=int, help="passed to `digitseq recognize --threads` if it has that option")
     ap.add_argument("--cache", help="folder for the images (default: img/bench_recognize_<count>)")
     ap.add_argument("--quick", action="store_true", help="smoke test: 200 images, 1 run, 50 latency calls")
@@ -187,7 +190,7 @@ def main(argv=None) -> dict:
                       "startup_s": result["startup"][e]["median_s"]}
     result["summary"] = summary
     ratios = {}
-    for ours in ("digitseq-onnx", "digitseq-torch"):
+    for ours in ("digitseq-onnx", "digitseq-torch", "digitseq-onnx-tta"):
         for peer in ("rapidocr-single", "rapidocr-batch"):
             if ours in engines and peer in engines:
                 per_run = [round(r[ours]["images_per_s"] / r[peer]["images_per_s"], 2) for r in result["runs"]]

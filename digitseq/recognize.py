@@ -14,7 +14,8 @@ the ``.onnx`` of a named model when onnxruntime is installed, and a path as what
 Many files (:meth:`Recognizer.predict_files`) go through a pipeline: readers decode and preprocess
 images ahead (forked processes from 256 files on, threads below; see :func:`digitseq.image.use_processes`)
 while network threads run width-sorted batches of a bounded window (onnxruntime releases the GIL);
-results come back in input order, memory stays flat.
+results come back in input order, memory stays flat. ``tta=True`` reads each image four ways and keeps the
+reading they support most (:mod:`digitseq.tta`): more right on hard images, at 4× the network's time.
 """
 
 from __future__ import annotations
@@ -32,7 +33,15 @@ from PIL import Image
 from . import WEIGHTS_DIR
 from .codec import Codec, Prediction
 from .errors import CheckpointError, DataError
-from .image import NORMALISATION, default_workers, iter_loaded, load, pad_array, preprocess
+from .image import (
+    NORMALISATION,
+    default_workers,
+    iter_loaded,
+    load,
+    pad_array,
+    preprocess,
+    preprocess_variants,
+)
 
 MODEL_NAMES = ("digits", "ascii")
 DEFAULT_MODEL = "digits"
@@ -139,12 +148,23 @@ def predict_arrays(model, codec: Codec, arrays: Sequence[np.ndarray], batch_size
     return out  # type: ignore[return-value]
 
 
+def _combine_by_owner(owners: Sequence[int], predictions: Sequence[Prediction], n: int) -> list[Prediction | None]:
+    """Predictions of arrays that belong to images ``owners`` → one per image (None where it has none);
+    an image read several ways (test-time variants) gets :func:`digitseq.tta.combine` of its readings."""
+    from .tta import combine
+
+    groups: list[list[Prediction]] = [[] for _ in range(n)]
+    for i, p in zip(owners, predictions):
+        groups[i].append(p)
+    return [g[0] if len(g) == 1 else combine(g) if g else None for g in groups]
+
+
 class Recognizer:
     """A loaded CRNN with its alphabet and preprocessing, ready to read images."""
 
     def __init__(self, model, alphabet: str, input_height: int, normalisation: dict, device: str = "cpu",
                  checkpoint: dict | None = None, textline: bool | None = None, workers: int | None = None,
-                 margin: int | None = None):
+                 margin: int | None = None, tta: bool = False):
         if hasattr(model, "to") and not hasattr(model, "run"):   # a torch module
             model = model.to(device).eval()
         self.model = model
@@ -161,17 +181,19 @@ class Recognizer:
             margin = (self.checkpoint.get("preprocess") or {}).get("margin", 0)
         self.margin = int(margin)
         self.workers = workers
+        self.tta = bool(tta)
 
     @classmethod
     def load(cls, model: str | Path | None = None, device: str = "cpu", backend: str = "auto",
-             textline: bool | None = None, threads: int | None = None, margin: int | None = None) -> Recognizer:
+             textline: bool | None = None, threads: int | None = None, margin: int | None = None,
+             tta: bool = False) -> Recognizer:
         """Load a model by name (``"digits"``, the default, or ``"ascii"``) or by path (``.pt`` or ``.onnx``).
 
         ``textline`` and ``margin`` (columns of background after each image, :func:`predict_batch`) override the
         model's own preprocessing settings (None: the model's).
         ``threads``: image readers for :meth:`predict_files` (default one per core, 2 to 8);
         onnxruntime gets a quarter as many intra-op threads (at least one: on 2 cores the network has one
-        core and the decoding the other).
+        core and the decoding the other). ``tta``: read each image four ways (:mod:`digitseq.tta`).
         """
         path, backend = resolve_model(model, backend)
         if backend == "onnx":
@@ -181,7 +203,7 @@ class Recognizer:
             use_textline = bool(net.preprocess.get("textline", False)) if textline is None else textline
             return cls(net, net.alphabet, net.input_height, net.normalisation, "cpu",
                        {"path": net.path, "backend": "onnx", "preprocess": {**net.preprocess, "textline": use_textline}},
-                       textline=use_textline, workers=threads, margin=margin)
+                       textline=use_textline, workers=threads, margin=margin, tta=tta)
         if not _installed("torch"):
             raise CheckpointError(f"{path}: a PyTorch checkpoint needs torch (pip install 'digitseq[train]'); "
                                   "or use an exported .onnx model")
@@ -194,7 +216,7 @@ class Recognizer:
         use_textline = bool((ckpt.get("preprocess") or {}).get("textline", False)) if textline is None else textline
         meta["backend"] = "torch"
         return cls(model_from_checkpoint(ckpt), ckpt["alphabet"], ckpt["input_height"], ckpt["normalisation"],
-                   device, meta, textline=use_textline, workers=threads, margin=margin)
+                   device, meta, textline=use_textline, workers=threads, margin=margin, tta=tta)
 
     @property
     def alphabet(self) -> str:
@@ -204,11 +226,14 @@ class Recognizer:
     def backend(self) -> str:
         return self.runner.backend
 
-    def prepare(self, image) -> np.ndarray:
-        """A path, PIL image or numpy array → the model's grey input array."""
+    def prepare(self, image) -> np.ndarray | list[np.ndarray]:
+        """A path, PIL image or numpy array → the model's grey input array (with ``tta``, the list of its
+        variants' arrays)."""
         if isinstance(image, (str, Path)):
-            return load(image, self.input_height, self.textline)
+            return load(image, self.input_height, self.textline, self.tta)
         if isinstance(image, (Image.Image, np.ndarray)):
+            if self.tta:
+                return preprocess_variants(image, self.input_height, textline=self.textline)
             return preprocess(image, self.input_height, textline=self.textline)
         raise DataError(f"cannot read an image from a {type(image).__name__}")
 
@@ -219,19 +244,26 @@ class Recognizer:
             and not (images.ndim == 3 and images.shape[-1] not in (1, 3, 4)))
         # Nothing else runs beside the network here: an ONNX model gets its session with two threads.
         runner = self.runner.alone() if hasattr(self.runner, "alone") else self.runner
-        if single:
+        if single and not self.tta:
             return predict_batch(runner, self.codec, [self.prepare(images)], self.normalisation, beam_width, raw,
                                  self.margin)[0]
-        arrays = [self.prepare(im) for im in images]
-        return predict_arrays(runner, self.codec, arrays, batch_size, self.normalisation, beam_width, raw,
-                              margin=self.margin)
+        prepared = [self.prepare(im) for im in ([images] if single else images)]
+        if not self.tta:
+            return predict_arrays(runner, self.codec, prepared, batch_size, self.normalisation, beam_width, raw,
+                                  margin=self.margin)
+        owners = [i for i, variants in enumerate(prepared) for _ in variants]
+        flat = predict_arrays(runner, self.codec, [a for variants in prepared for a in variants], batch_size,
+                              self.normalisation, beam_width, raw, margin=self.margin)
+        out = _combine_by_owner(owners, flat, len(prepared))
+        return out[0] if single else out
 
     def predict_files(self, paths: Sequence[str | Path], batch_size: int = 32, beam_width: int = 1,
                       raw: bool = False, progress: bool = False, window: int = 512
                       ) -> Iterator[tuple[Path | str, Prediction | None, str | None]]:
         """Read many files, going on past unreadable ones. Yields (path, Prediction | None, error | None) in order.
 
-        Readers decode images ahead; each ``window`` of them is sorted by width into batches of
+        Readers decode images ahead (with ``tta``, each image's variants); each ``window`` of them is sorted by
+        width into batches of
         ``batch_size`` that network threads run (onnxruntime sessions take concurrent runs), while the
         readers go on with the next window. Whichever work is waiting gets the cores, so they stay busy
         to the last image, and memory stays bounded (two windows in flight, ``2 × window`` read ahead).
@@ -241,7 +273,7 @@ class Recognizer:
         paths = list(paths)
         window = max(window, batch_size)
         items = iter_loaded(paths, self.input_height, self.textline, self.workers or default_workers(),
-                            ahead=2 * window)
+                            ahead=2 * window, tta=self.tta)
         bar = None
         if progress:
             from tqdm.auto import tqdm
@@ -251,24 +283,29 @@ class Recognizer:
         net = ThreadPoolExecutor(self.network_threads(), thread_name_prefix="digitseq-net")
 
         def finish(start, loaded, jobs):
-            by_index = {}
+            owners, preds = [], []
             for idx, future in jobs:
-                by_index.update(zip(idx, future.result()))
+                owners.extend(idx)
+                preds.extend(future.result())
+            by_index = _combine_by_owner(owners, preds, len(loaded))
             for i, (_, err) in enumerate(loaded):
-                yield paths[start + i], by_index.get(i), err
+                yield paths[start + i], by_index[i], err
             if bar is not None:
                 bar.update(len(loaded))
 
         try:
             for start in range(0, len(paths), window):
                 loaded = list(islice(items, window))
-                ok = [i for i, (arr, _) in enumerate(loaded) if arr is not None]
-                ok.sort(key=lambda i: loaded[i][0].shape[1])
+                # (image index, array): one per image, or one per test-time variant of it
+                ok = [(i, a) for i, (arr, _) in enumerate(loaded) if arr is not None
+                      for a in (arr if self.tta else (arr,))]
+                ok.sort(key=lambda item: item[1].shape[1])
                 jobs = []
                 for s in range(0, len(ok), batch_size):
-                    idx = ok[s:s + batch_size]
-                    jobs.append((idx, net.submit(predict_batch, self.runner, self.codec, [loaded[i][0] for i in idx],
-                                                 self.normalisation, beam_width, raw, self.margin)))
+                    part = ok[s:s + batch_size]
+                    jobs.append(([i for i, _ in part], net.submit(predict_batch, self.runner, self.codec,
+                                                                   [a for _, a in part], self.normalisation,
+                                                                   beam_width, raw, self.margin)))
                 in_flight.append((start, loaded, jobs))
                 if len(in_flight) > 1:
                     yield from finish(*in_flight.popleft())
