@@ -9,7 +9,7 @@ included, by wall clock:
 
   digitseq-onnx    python -m digitseq recognize DIR --backend onnx --format csv --output FILE --force
   digitseq-torch   the same with --backend torch
-  digitseq-onnx-tta  the ONNX command with --tta (each image read four ways, digitseq.tta; not in the default
+  digitseq-onnx-off  the ONNX command with --tta off (one reading an image, digitseq.tta; not in the default
                    list: name it in --engines)
   rapidocr-single  python benchmarks/peers.py rapidocr DIR --mode single  (RapidOCR's public API, one image
                    per call, recogniser only)
@@ -40,7 +40,7 @@ import realistic  # noqa: E402
 from common import ROOT, whole_process, write  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-ALL_ENGINES = ("digitseq-onnx", "digitseq-torch", "rapidocr-single", "rapidocr-batch", "digitseq-onnx-tta")
+ALL_ENGINES = ("digitseq-onnx", "digitseq-torch", "rapidocr-single", "rapidocr-batch", "digitseq-onnx-off")
 DEFAULT_ENGINES = ALL_ENGINES[:4]
 
 
@@ -64,7 +64,7 @@ def command(engine: str, target: Path, output: Path, threads: int | None) -> lis
     if engine.startswith("digitseq-"):
         cmd = [sys.executable, "-m", "digitseq", "recognize", str(target), "--backend", engine.split("-")[1],
                "--format", "csv", "--output", str(output), "--force"]
-        return cmd + (["--threads", str(threads)] if threads else []) + (["--tta"] if engine.endswith("-tta") else [])
+        return cmd + (["--threads", str(threads)] if threads else []) + (["--tta", "off"] if engine.endswith("-off") else [])
     return [sys.executable, str(HERE / "peers.py"), "rapidocr", str(target), "--output", str(output),
             "--mode", engine.split("-")[1]]
 
@@ -79,7 +79,7 @@ def accuracy(output: Path, labels: dict[str, str], digits_only: bool) -> dict:
             "post_processing": "NFKC, digits only" if digits_only else "as is"}
 
 
-def latency(folder: Path, n: int, rapid: bool) -> dict:
+def latency(folder: Path, n: int, rapid: bool, off: bool = False) -> dict:
     """Per-image latency through the Python APIs, median and p95 of ``n`` calls on different files."""
     from digitseq.data import list_images
     from digitseq.recognize import Recognizer
@@ -87,6 +87,8 @@ def latency(folder: Path, n: int, rapid: bool) -> dict:
     paths = list_images([folder])[:n]
     out = {}
     engines = {"digitseq-onnx": Recognizer.load(backend="onnx").predict}
+    if off:
+        engines["digitseq-onnx-off"] = Recognizer.load(backend="onnx", tta="off").predict
     if rapid:
         engine = peers.RapidOCR("single").engine
         engines["rapidocr-single"] = lambda p: engine(str(p), use_det=False, use_cls=False, use_rec=True)
@@ -190,14 +192,15 @@ def main(argv=None) -> dict:
                       "startup_s": result["startup"][e]["median_s"]}
     result["summary"] = summary
     ratios = {}
-    for ours in ("digitseq-onnx", "digitseq-torch", "digitseq-onnx-tta"):
+    for ours in ("digitseq-onnx", "digitseq-torch", "digitseq-onnx-off"):
         for peer in ("rapidocr-single", "rapidocr-batch"):
             if ours in engines and peer in engines:
                 per_run = [round(r[ours]["images_per_s"] / r[peer]["images_per_s"], 2) for r in result["runs"]]
                 ratios[f"{ours} / {peer}"] = {"per_run": per_run, "median": round(statistics.median(per_run), 2)}
     result["ratios"] = ratios
     if a.latency and "digitseq-onnx" in engines:
-        result["latency"] = latency(folder, a.latency, any(e.startswith("rapidocr") for e in engines))
+        result["latency"] = latency(folder, a.latency, any(e.startswith("rapidocr") for e in engines),
+                                    "digitseq-onnx-off" in engines)
 
     meta = result["images"]
     print(f"\n{a.count} files ({meta['png']} PNG, {meta['jpeg']} JPEG; width {meta['width'][0]}-{meta['width'][2]}, "

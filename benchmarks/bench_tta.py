@@ -1,15 +1,16 @@
-"""How test-time augmentation's variants were chosen: each candidate alone, and sets of them combined.
+"""How test-time augmentation was chosen: each candidate reading alone, sets of them combined, and the gate.
 
     python benchmarks/bench_tta.py                          # the development sets the choice was made on
     python benchmarks/bench_tta.py --sets wild_five_digits,captcha_digits_500 --out results/bench_tta_report.json
 
-Every image is read and cropped once, then resized each candidate way (``CANDIDATES``) and read by the model;
-then readings are combined as :func:`digitseq.tta.combine` does (the text with the largest sum of
-confidences) for each set of candidates in ``COMBINATIONS``, and by the oracle (right if any variant is
-right: the ceiling of any rule). The shipped set, :data:`digitseq.tta.VARIANTS`, was picked on the default
-sets only, which the README's reported sets do not include: ``val`` (notebook 3's validation images, training
-fonts, the mixed style) and ``tta_dev_wild5`` (1,000 wild-style 5-digit images in the training fonts, drawn
-here with a seed no training set uses).
+Every image is read and cropped once, then resized each candidate way (``candidates``) and read by the model;
+readings are combined as :func:`digitseq.tta.combine` does (the text with the largest sum of confidences)
+for each set of candidates in ``COMBINATIONS``, and by the oracle (right if any candidate is right: the
+ceiling of any rule). ``auto`` is the shipped set with the shipped gate: only images whose least character
+peak (:func:`digitseq.tta.least_peaks`) is below :data:`digitseq.tta.GATE` are combined; ``looked again`` is
+their share. The shipped variants were picked on the default sets only, which no reported set includes:
+``val`` (notebook 3's validation images, training fonts, the mixed style) and ``tta_dev_wild5`` (1,000
+wild-style 5-digit images in the training fonts, drawn here with a seed no training set uses).
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ from common import RESULTS, ROOT, machine, model_tag  # noqa: E402
 
 DEV_SETS = ["val", "tta_dev_wild5"]
 DEV_WILD = {"count": 1000, "min_length": 5, "max_length": 5, "split": "train", "style": "wild", "seed": 424242}
+SHIPPED = ["plain", "wide", "wider", "thin"]          # digitseq.tta.variants() after the plain reading
 COMBINATIONS = {
     "plain+wide+wider": ["plain", "wide", "wider"],
-    "plain+wide+wider+thin (shipped)": ["plain", "wide", "wider", "thin"],
+    "plain+wider+thin": ["plain", "wider", "thin"],
+    "plain+wide+thin": ["plain", "wide", "thin"],
+    "all (shipped: plain+wide+wider+thin)": SHIPPED,
     "plain+wide+wider+tight": ["plain", "wide", "wider", "tight"],
     "plain+wide+wider+tight+thin": ["plain", "wide", "wider", "tight", "thin"],
     "plain+wide+wider+thin+contrast": ["plain", "wide", "wider", "thin", "contrast"],
@@ -41,21 +45,36 @@ def candidates(grey: np.ndarray, height: int) -> dict[str, np.ndarray]:
 
     from digitseq.image import fit_height
     from digitseq.textline import PAD_X, PAD_Y, crop_to_text
-    from digitseq.tta import thin_strokes
+    from digitseq.tta import stretch, thin_strokes, variants
 
-    def fit(a, stretch=1.0):
-        return fit_height(Image.fromarray(np.ascontiguousarray(a)), height, stretch=stretch)
+    def fit(a):
+        return fit_height(Image.fromarray(np.ascontiguousarray(a)), height)
 
-    crop = crop_to_text(grey)
-    plain = fit(crop)
-    thick = 255 - thin_strokes(255 - plain)   # thinning the background = thickening the ink
+    plain = fit(crop_to_text(grey))
+    wide, wider, thin = variants(plain)                  # what digitseq.tta reads
     return {
-        "plain": plain, "narrow": fit(crop, 0.87), "narrower": fit(crop, 0.75), "wide": fit(crop, 1.15),
-        "wider": fit(crop, 1.33), "tight": fit(crop_to_text(grey, pad_y=PAD_Y / 2, pad_x=PAD_X / 2)),
-        "loose": fit(crop_to_text(grey, pad_y=PAD_Y * 2, pad_x=PAD_X * 2)), "no_deskew": fit(crop_to_text(grey, deskew=False)),
-        "uncropped": fit(grey), "thin": thin_strokes(plain), "thick": thick,
+        "plain": plain, "wide": wide, "wider": wider, "thin": thin,
+        "narrow": stretch(plain, 0.87), "narrower": stretch(plain, 0.75),
+        "tight": fit(crop_to_text(grey, pad_y=PAD_Y / 2, pad_x=PAD_X / 2)),
+        "loose": fit(crop_to_text(grey, pad_y=PAD_Y * 2, pad_x=PAD_X * 2)),
+        "no_deskew": fit(crop_to_text(grey, deskew=False)), "uncropped": fit(grey),
+        "thick": 255 - thin_strokes(255 - plain),        # thinning the background = thickening the ink
         "contrast": np.asarray(ImageOps.autocontrast(Image.fromarray(plain), cutoff=2)),
     }
+
+
+def plain_peaks(rec, arrays: list[np.ndarray]) -> np.ndarray:
+    """:func:`digitseq.tta.least_peaks` of each plain reading, batched as recognition batches (by 32)."""
+    from digitseq.image import pad_array
+    from digitseq.tta import least_peaks
+
+    out = np.zeros(len(arrays), dtype=np.float32)
+    order = np.argsort([a.shape[1] for a in arrays], kind="stable")
+    for s in range(0, len(order), 32):
+        idx = order[s:s + 32]
+        x, widths = pad_array([arrays[i] for i in idx], rec.normalisation, rec.margin)
+        out[idx] = least_peaks(rec.runner.run(x), rec.runner.output_lengths(widths))
+    return out
 
 
 def main(argv=None) -> int:
@@ -67,14 +86,15 @@ def main(argv=None) -> int:
     from digitseq.generate import generate
     from digitseq.image import open_image, read_labels, to_grey
     from digitseq.recognize import Recognizer, predict_arrays
-    from digitseq.tta import combine
+    from digitseq.tta import GATE, combine
 
     rec = Recognizer.load(a.model)
     if not rec.textline:
         raise SystemExit(f"{a.model}: the candidates are ways of cropping and resizing the text line; this model "
                          "does not crop")
-    report = {"model": a.model, "machine": machine(), "sets": {}}
-    print("| set | n | " + " | ".join(["plain", "best other alone", "oracle (all)", *COMBINATIONS]) + " |")
+    report = {"model": a.model, "machine": machine(), "gate": GATE, "sets": {}}
+    print("| set | n | " + " | ".join(["plain", "best other alone", "oracle (all)", *COMBINATIONS, "auto",
+                                       "looked again %"]) + " |")
     for s in a.sets.split(","):
         folder = ROOT / "img" / s
         if s == "tta_dev_wild5" and not (folder / "labels.csv").is_file():
@@ -95,10 +115,15 @@ def main(argv=None) -> int:
         combos = {c: accuracy([combine([reads[v][i] for v in names]).text for i in range(len(truth))])
                   for c, names in COMBINATIONS.items()}
         oracle = accuracy([next((y for v in reads if reads[v][i].text == y), None) for i, y in enumerate(truth)])
-        report["sets"][s] = {"n": len(truth), "alone": alone, "combined": combos, "oracle": oracle}
+        unsure = plain_peaks(rec, variants["plain"]) < GATE
+        auto = accuracy([combine([reads[v][i] for v in SHIPPED]).text if unsure[i] else reads["plain"][i].text
+                         for i in range(len(truth))])
+        looked = round(100 * float(unsure.mean()), 1)
+        report["sets"][s] = {"n": len(truth), "alone": alone, "combined": combos, "oracle": oracle, "auto": auto,
+                             "looked_again_percent": looked}
         other = max((v for v in alone if v != "plain"), key=alone.get)
         print(f"| {s} | {len(truth)} | {alone['plain']} | {other} {alone[other]} | {oracle} | "
-              + " | ".join(str(v) for v in combos.values()) + " |", flush=True)
+              + " | ".join(str(v) for v in combos.values()) + f" | {auto} | {looked} |", flush=True)
     path = Path(a.out) if a.out else RESULTS / f"bench_tta{model_tag(a.model)}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=1))

@@ -2,7 +2,7 @@
 
     python benchmarks/eval_sets.py --model digits --out results/eval_shipped   # the digit sets
     python benchmarks/eval_sets.py --model ascii --out results/eval_ascii      # the ASCII sets
-    python benchmarks/eval_sets.py --tta --out results/eval_tta                # read four ways (digitseq.tta)
+    python benchmarks/eval_sets.py --tta off --out results/eval_tta_off        # one reading each (digitseq.tta)
 
 Each set is read exactly as ``digitseq evaluate img/SET --model MODEL --json OUT/SET.json`` reads it (the
 same function, the same batching), so a row here and that command agree. Sets that are missing are
@@ -34,7 +34,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", required=True, help="folder for one JSON per set (SET.json)")
     ap.add_argument("--sets", default=None, help="comma-separated folders under img/ (default: the model's sets)")
     ap.add_argument("--img", default=str(ROOT / "img"), help="where the sets are")
-    ap.add_argument("--tta", action="store_true", help="test-time augmentation (digitseq evaluate --tta)")
+    ap.add_argument("--tta", choices=["auto", "all", "off"], default="auto",
+                    help="test-time augmentation, as digitseq evaluate --tta")
     a = ap.parse_args(argv)
     from digitseq.evaluate import evaluate_folder
     from digitseq.recognize import Recognizer

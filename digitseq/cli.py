@@ -68,9 +68,10 @@ def _model_args(p: argparse.ArgumentParser) -> None:
                         "model's: 32 for ascii, 0 for digits)")
     p.add_argument("--threads", type=_positive,
                    help="image-reading threads (default: one per core, 2-8); onnxruntime gets a quarter as many")
-    p.add_argument("--tta", action="store_true",
-                   help="read each image four ways (as is, 1.15x and 1.33x as wide, thinner strokes) and keep the "
-                        "reading they support most: more right on hard images, 4x the network's time")
+    p.add_argument("--tta", choices=["auto", "all", "off"], default="auto",
+                   help="test-time augmentation: read an image also 1.15x and 1.33x as wide and with thinner strokes, "
+                        "keep the reading they support most; auto (default): only images the model is unsure of, "
+                        "all: every image, off: one reading each (fastest)")
 
 
 def build_parser() -> argparse.ArgumentParser:

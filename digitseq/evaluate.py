@@ -14,12 +14,12 @@ from .recognize import Recognizer
 def evaluate_folder(data: str | Path, model: str | Path | Recognizer | None = None, images: str | Path | None = None,
                     beam_width: int = 1, batch_size: int = 128, errors: int = 0, progress: bool = False,
                     backend: str = "auto", textline: bool | None = None, threads: int | None = None,
-                    margin: int | None = None, tta: bool = False) -> dict:
+                    margin: int | None = None, tta: str | bool = "auto") -> dict:
     """Read every image of ``data`` with ``model`` (a Recognizer, a model name or a path; default the
     shipped digit model); return what :func:`digitseq.metrics.evaluate` returns plus ``errors`` (the
     worst ``errors`` mistakes), ``model``, ``data``, ``backend``, ``textline``, ``margin``, ``batch_size`` and
-    the time taken. ``tta``: read each image four ways (:mod:`digitseq.tta`; ignored when ``model`` is a
-    Recognizer, which has its own setting)."""
+    the time taken. ``tta``: auto / all / off (:mod:`digitseq.tta`; ignored when ``model`` is a Recognizer,
+    which has its own setting)."""
     rec = model if isinstance(model, Recognizer) else Recognizer.load(model, backend=backend, textline=textline,
                                                                        threads=threads, margin=margin, tta=tta)
     ls = read_labels(data, images, alphabet=rec.alphabet)

@@ -266,27 +266,16 @@ def preprocess(img: Image.Image | np.ndarray, height: int = DEFAULT_HEIGHT, max_
     return fit_height(text_region(img, textline), height, max_width)
 
 
-def preprocess_variants(img: Image.Image | np.ndarray, height: int = DEFAULT_HEIGHT, max_width: int = MAX_WIDTH,
-                        textline: bool = False) -> list[np.ndarray]:
-    """The arrays test-time augmentation reads (:mod:`digitseq.tta`); the first is :func:`preprocess`'s."""
-    from .tta import variant_arrays
-
-    return variant_arrays(text_region(img, textline), height, max_width)
+def load(path: str | Path, height: int = DEFAULT_HEIGHT, textline: bool = False) -> np.ndarray:
+    """Read one image file as the model's grey input array."""
+    return preprocess(open_image(path, grey=True), height, textline=textline)
 
 
-def load(path: str | Path, height: int = DEFAULT_HEIGHT, textline: bool = False, tta: bool = False
-         ) -> np.ndarray | list[np.ndarray]:
-    """Read one image file as the model's grey input array (``tta``: the list of its variants' arrays)."""
-    img = open_image(path, grey=True)
-    return preprocess_variants(img, height, textline=textline) if tta else preprocess(img, height, textline=textline)
-
-
-def _load_chunk(paths: Sequence[str | Path], height: int, textline: bool, tta: bool = False
-                ) -> list[tuple[np.ndarray | list[np.ndarray] | None, str | None]]:
+def _load_chunk(paths: Sequence[str | Path], height: int, textline: bool) -> list[tuple[np.ndarray | None, str | None]]:
     out = []
     for p in paths:
         try:
-            out.append((load(p, height, textline, tta), None))
+            out.append((load(p, height, textline), None))
         except DataError as exc:
             out.append((None, str(exc)))
     return out
@@ -329,10 +318,9 @@ def _executor(workers: int, processes: bool):
 
 
 def iter_loaded(paths: Sequence[str | Path], height: int = DEFAULT_HEIGHT, textline: bool = False,
-                workers: int | None = None, ahead: int = 2048, chunk: int = 16, processes: bool | None = None,
-                tta: bool = False) -> Iterator[tuple[np.ndarray | list[np.ndarray] | None, str | None]]:
+                workers: int | None = None, ahead: int = 2048, chunk: int = 16, processes: bool | None = None
+                ) -> Iterator[tuple[np.ndarray | None, str | None]]:
     """Read and preprocess ``paths`` in the background; yield (array, None) or (None, error) in input order.
-    ``tta``: each image as the list of its test-time variants' arrays (:func:`preprocess_variants`).
 
     At most ``ahead`` images are read before the consumer takes them, so memory stays bounded on any
     number of files, and whatever the consumer does meanwhile (run the network) overlaps the decoding.
@@ -350,7 +338,7 @@ def iter_loaded(paths: Sequence[str | Path], height: int = DEFAULT_HEIGHT, textl
                 s = next(starts, None)
                 if s is None:
                     return
-                pending.append(pool.submit(_load_chunk, paths[s:s + chunk], height, textline, tta))
+                pending.append(pool.submit(_load_chunk, paths[s:s + chunk], height, textline))
 
         submit(max(1, ahead // chunk))
         try:

@@ -14,8 +14,8 @@ the ``.onnx`` of a named model when onnxruntime is installed, and a path as what
 Many files (:meth:`Recognizer.predict_files`) go through a pipeline: readers decode and preprocess
 images ahead (forked processes from 256 files on, threads below; see :func:`digitseq.image.use_processes`)
 while network threads run width-sorted batches of a bounded window (onnxruntime releases the GIL);
-results come back in input order, memory stays flat. ``tta=True`` reads each image four ways and keeps the
-reading they support most (:mod:`digitseq.tta`): more right on hard images, at 4× the network's time.
+results come back in input order, memory stays flat. Images the model is unsure of are read three more ways
+and the readings pooled (test-time augmentation, :mod:`digitseq.tta`; ``tta="off"`` reads each once).
 """
 
 from __future__ import annotations
@@ -33,15 +33,7 @@ from PIL import Image
 from . import WEIGHTS_DIR
 from .codec import Codec, Prediction
 from .errors import CheckpointError, DataError
-from .image import (
-    NORMALISATION,
-    default_workers,
-    iter_loaded,
-    load,
-    pad_array,
-    preprocess,
-    preprocess_variants,
-)
+from .image import NORMALISATION, default_workers, iter_loaded, load, pad_array, preprocess
 
 MODEL_NAMES = ("digits", "ascii")
 DEFAULT_MODEL = "digits"
@@ -114,17 +106,35 @@ def _runner(model, device="cpu"):
 
 
 def predict_batch(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisation: dict = NORMALISATION,
-                  beam_width: int = 1, raw: bool = False, margin: int = 0) -> list[Prediction]:
+                  beam_width: int = 1, raw: bool = False, margin: int = 0, tta: str = "off") -> list[Prediction]:
     """One forward pass over preprocessed arrays (same height), decoded. ``margin``: columns of background the
-    network sees after each image at least (:func:`digitseq.image.pad_array`); its time steps are not decoded."""
+    network sees after each image at least (:func:`digitseq.image.pad_array`); its time steps are not decoded.
+    ``tta``: "auto" reads the images the model is unsure of three more ways, "all" every image
+    (:mod:`digitseq.tta`), "off" none."""
     x, widths = pad_array(arrays, normalisation, margin)
-    return codec.decode_scores(runner.run(x), runner.output_lengths(widths), beam_width, raw)
+    scores, lengths = runner.run(x), runner.output_lengths(widths)
+    preds = codec.decode_scores(scores, lengths, beam_width, raw)
+    if tta == "off":
+        return preds
+    from . import tta as tta_mod
+
+    unsure = (range(len(arrays)) if tta == "all"
+              else np.flatnonzero(tta_mod.least_peaks(scores, lengths) < tta_mod.GATE).tolist())
+    if not unsure:
+        return preds
+    more = [v for i in unsure for v in tta_mod.variants(arrays[i])]
+    k = len(more) // len(unsure)
+    extra = predict_arrays(runner, codec, more, 32, normalisation, beam_width, raw, margin=margin)
+    for j, i in enumerate(unsure):
+        preds[i] = tta_mod.combine([preds[i], *extra[j * k:(j + 1) * k]])
+    return preds
 
 
 def predict_arrays(model, codec: Codec, arrays: Sequence[np.ndarray], batch_size: int = 128,
                    normalisation: dict | None = None, beam_width: int = 1, raw: bool = False,
-                   device="cpu", margin: int = 0) -> list[Prediction]:
+                   device="cpu", margin: int = 0, tta: str = "off") -> list[Prediction]:
     """Predict preprocessed grey arrays, batching images of similar width; results in input order.
+    ``tta``: as :func:`predict_batch`.
 
     ``model`` is a torch CRNN (put in eval mode for the call) or a runtime model such as
     :class:`digitseq.runtime.OnnxModel`.
@@ -140,7 +150,7 @@ def predict_arrays(model, codec: Codec, arrays: Sequence[np.ndarray], batch_size
         for s in range(0, len(order), batch_size):
             idx = order[s:s + batch_size]
             for i, p in zip(idx, predict_batch(runner, codec, [arrays[i] for i in idx], normalisation, beam_width, raw,
-                                               margin)):
+                                               margin, tta)):
                 out[i] = p
     finally:
         if was_training:
@@ -148,23 +158,12 @@ def predict_arrays(model, codec: Codec, arrays: Sequence[np.ndarray], batch_size
     return out  # type: ignore[return-value]
 
 
-def _combine_by_owner(owners: Sequence[int], predictions: Sequence[Prediction], n: int) -> list[Prediction | None]:
-    """Predictions of arrays that belong to images ``owners`` → one per image (None where it has none);
-    an image read several ways (test-time variants) gets :func:`digitseq.tta.combine` of its readings."""
-    from .tta import combine
-
-    groups: list[list[Prediction]] = [[] for _ in range(n)]
-    for i, p in zip(owners, predictions):
-        groups[i].append(p)
-    return [g[0] if len(g) == 1 else combine(g) if g else None for g in groups]
-
-
 class Recognizer:
     """A loaded CRNN with its alphabet and preprocessing, ready to read images."""
 
     def __init__(self, model, alphabet: str, input_height: int, normalisation: dict, device: str = "cpu",
                  checkpoint: dict | None = None, textline: bool | None = None, workers: int | None = None,
-                 margin: int | None = None, tta: bool = False):
+                 margin: int | None = None, tta: str | bool = "auto"):
         if hasattr(model, "to") and not hasattr(model, "run"):   # a torch module
             model = model.to(device).eval()
         self.model = model
@@ -181,19 +180,22 @@ class Recognizer:
             margin = (self.checkpoint.get("preprocess") or {}).get("margin", 0)
         self.margin = int(margin)
         self.workers = workers
-        self.tta = bool(tta)
+        from .tta import check_mode
+
+        self.tta = check_mode(tta)
 
     @classmethod
     def load(cls, model: str | Path | None = None, device: str = "cpu", backend: str = "auto",
              textline: bool | None = None, threads: int | None = None, margin: int | None = None,
-             tta: bool = False) -> Recognizer:
+             tta: str | bool = "auto") -> Recognizer:
         """Load a model by name (``"digits"``, the default, or ``"ascii"``) or by path (``.pt`` or ``.onnx``).
 
         ``textline`` and ``margin`` (columns of background after each image, :func:`predict_batch`) override the
         model's own preprocessing settings (None: the model's).
         ``threads``: image readers for :meth:`predict_files` (default one per core, 2 to 8);
         onnxruntime gets a quarter as many intra-op threads (at least one: on 2 cores the network has one
-        core and the decoding the other). ``tta``: read each image four ways (:mod:`digitseq.tta`).
+        core and the decoding the other). ``tta``: "auto" (default) reads images the model is unsure of three
+        more ways and pools the readings, "all" every image, "off" none (:mod:`digitseq.tta`).
         """
         path, backend = resolve_model(model, backend)
         if backend == "onnx":
@@ -226,14 +228,11 @@ class Recognizer:
     def backend(self) -> str:
         return self.runner.backend
 
-    def prepare(self, image) -> np.ndarray | list[np.ndarray]:
-        """A path, PIL image or numpy array → the model's grey input array (with ``tta``, the list of its
-        variants' arrays)."""
+    def prepare(self, image) -> np.ndarray:
+        """A path, PIL image or numpy array → the model's grey input array."""
         if isinstance(image, (str, Path)):
-            return load(image, self.input_height, self.textline, self.tta)
+            return load(image, self.input_height, self.textline)
         if isinstance(image, (Image.Image, np.ndarray)):
-            if self.tta:
-                return preprocess_variants(image, self.input_height, textline=self.textline)
             return preprocess(image, self.input_height, textline=self.textline)
         raise DataError(f"cannot read an image from a {type(image).__name__}")
 
@@ -244,26 +243,19 @@ class Recognizer:
             and not (images.ndim == 3 and images.shape[-1] not in (1, 3, 4)))
         # Nothing else runs beside the network here: an ONNX model gets its session with two threads.
         runner = self.runner.alone() if hasattr(self.runner, "alone") else self.runner
-        if single and not self.tta:
+        if single:
             return predict_batch(runner, self.codec, [self.prepare(images)], self.normalisation, beam_width, raw,
-                                 self.margin)[0]
-        prepared = [self.prepare(im) for im in ([images] if single else images)]
-        if not self.tta:
-            return predict_arrays(runner, self.codec, prepared, batch_size, self.normalisation, beam_width, raw,
-                                  margin=self.margin)
-        owners = [i for i, variants in enumerate(prepared) for _ in variants]
-        flat = predict_arrays(runner, self.codec, [a for variants in prepared for a in variants], batch_size,
-                              self.normalisation, beam_width, raw, margin=self.margin)
-        out = _combine_by_owner(owners, flat, len(prepared))
-        return out[0] if single else out
+                                 self.margin, self.tta)[0]
+        arrays = [self.prepare(im) for im in images]
+        return predict_arrays(runner, self.codec, arrays, batch_size, self.normalisation, beam_width, raw,
+                              margin=self.margin, tta=self.tta)
 
     def predict_files(self, paths: Sequence[str | Path], batch_size: int = 32, beam_width: int = 1,
                       raw: bool = False, progress: bool = False, window: int = 512
                       ) -> Iterator[tuple[Path | str, Prediction | None, str | None]]:
         """Read many files, going on past unreadable ones. Yields (path, Prediction | None, error | None) in order.
 
-        Readers decode images ahead (with ``tta``, each image's variants); each ``window`` of them is sorted by
-        width into batches of
+        Readers decode images ahead; each ``window`` of them is sorted by width into batches of
         ``batch_size`` that network threads run (onnxruntime sessions take concurrent runs), while the
         readers go on with the next window. Whichever work is waiting gets the cores, so they stay busy
         to the last image, and memory stays bounded (two windows in flight, ``2 × window`` read ahead).
@@ -273,7 +265,7 @@ class Recognizer:
         paths = list(paths)
         window = max(window, batch_size)
         items = iter_loaded(paths, self.input_height, self.textline, self.workers or default_workers(),
-                            ahead=2 * window, tta=self.tta)
+                            ahead=2 * window)
         bar = None
         if progress:
             from tqdm.auto import tqdm
@@ -283,29 +275,24 @@ class Recognizer:
         net = ThreadPoolExecutor(self.network_threads(), thread_name_prefix="digitseq-net")
 
         def finish(start, loaded, jobs):
-            owners, preds = [], []
+            by_index = {}
             for idx, future in jobs:
-                owners.extend(idx)
-                preds.extend(future.result())
-            by_index = _combine_by_owner(owners, preds, len(loaded))
+                by_index.update(zip(idx, future.result()))
             for i, (_, err) in enumerate(loaded):
-                yield paths[start + i], by_index[i], err
+                yield paths[start + i], by_index.get(i), err
             if bar is not None:
                 bar.update(len(loaded))
 
         try:
             for start in range(0, len(paths), window):
                 loaded = list(islice(items, window))
-                # (image index, array): one per image, or one per test-time variant of it
-                ok = [(i, a) for i, (arr, _) in enumerate(loaded) if arr is not None
-                      for a in (arr if self.tta else (arr,))]
-                ok.sort(key=lambda item: item[1].shape[1])
+                ok = [i for i, (arr, _) in enumerate(loaded) if arr is not None]
+                ok.sort(key=lambda i: loaded[i][0].shape[1])
                 jobs = []
                 for s in range(0, len(ok), batch_size):
-                    part = ok[s:s + batch_size]
-                    jobs.append(([i for i, _ in part], net.submit(predict_batch, self.runner, self.codec,
-                                                                   [a for _, a in part], self.normalisation,
-                                                                   beam_width, raw, self.margin)))
+                    idx = ok[s:s + batch_size]
+                    jobs.append((idx, net.submit(predict_batch, self.runner, self.codec, [loaded[i][0] for i in idx],
+                                                 self.normalisation, beam_width, raw, self.margin, self.tta)))
                 in_flight.append((start, loaded, jobs))
                 if len(in_flight) > 1:
                     yield from finish(*in_flight.popleft())

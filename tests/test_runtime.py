@@ -181,12 +181,16 @@ def test_predict_runs_in_a_two_thread_session_that_gives_the_same_scores(monkeyp
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
     lone = OnnxModel(net.path, threads=1)
     assert lone.alone() is lone                                                # one core: no second session
-    rec = Recognizer(net, net.alphabet, net.input_height, net.normalisation)
+    rec = Recognizer(net, net.alphabet, net.input_height, net.normalisation, tta="off")
     used = []
     monkeypatch.setattr(alone, "run", lambda x: used.append(x.shape[0]) or net.run(x))
     rec.predict(np.full((32, 80), 255, np.uint8))
     rec.predict([np.full((32, 80), 255, np.uint8)] * 2)
     assert used == [1, 2]
+    # by default a blank image (nothing read) gets a second look, three more readings, in the same session
+    used.clear()
+    Recognizer(net, net.alphabet, net.input_height, net.normalisation).predict(np.full((32, 80), 255, np.uint8))
+    assert used == [1, 3]
 
 
 def test_margin_comes_from_the_model_and_reaches_every_path(digits_dir, monkeypatch, tmp_path, capsys):
@@ -199,9 +203,10 @@ def test_margin_comes_from_the_model_and_reaches_every_path(digits_dir, monkeypa
     real = net.run
     monkeypatch.setattr(net, "run", lambda x: widths.append(x.shape[3]) or real(x))
     meta = {"preprocess": {"textline": False, "margin": 7}}
-    rec = Recognizer(net, net.alphabet, net.input_height, net.normalisation, checkpoint=meta)
+    # one reading an image: blank images would get a second look (tests/test_tta.py), which adds reads
+    rec = Recognizer(net, net.alphabet, net.input_height, net.normalisation, checkpoint=meta, tta="off")
     assert rec.margin == 7
-    plain = Recognizer(net, net.alphabet, net.input_height, net.normalisation)
+    plain = Recognizer(net, net.alphabet, net.input_height, net.normalisation, tta="off")
     assert plain.margin == 0                                          # older models: none
     img = np.full((32, 80), 255, np.uint8)
     rec.predict(img)
@@ -210,6 +215,9 @@ def test_margin_comes_from_the_model_and_reaches_every_path(digits_dir, monkeypa
     plain.predict(img)
     first = rec.prepare(sorted(digits_dir.glob("*.png"))[0]).shape[1]
     assert widths == [80 + 7, 80 + 7, first + 7, 80]
+    widths.clear()                                    # a second look keeps the margin: 80 → 92 and 106 wide
+    Recognizer(net, net.alphabet, net.input_height, net.normalisation, checkpoint=meta).predict(img)
+    assert widths == [80 + 7, 106 + 7]
     assert Recognizer.load("digits", backend="onnx", margin=3).margin == 3
     assert Recognizer.load("digits", backend="onnx").margin == 0
     assert main(["evaluate", str(digits_dir), "--margin", "5", "--json", str(tmp_path / "m.json")]) == 0

@@ -1,16 +1,17 @@
-"""Test-time augmentation: the variants drawn, the vote worked by hand, and every reading path agreeing."""
+"""Test-time augmentation: the variants drawn, the gate and the vote worked by hand, every reading path agreeing."""
 
 import json
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from digitseq.cli import main
 from digitseq.codec import Prediction
-from digitseq.image import fit_height, list_images, preprocess, preprocess_variants, text_region
-from digitseq.recognize import Recognizer
-from digitseq.tta import VARIANTS, combine, thin_strokes
+from digitseq.errors import DataError
+from digitseq.image import fit_height, list_images, preprocess, text_region
+from digitseq.recognize import Recognizer, predict_batch
+from digitseq.tta import check_mode, combine, least_peaks, stretch, thin_strokes, variants
 
 
 def test_combine_sums_confidences_by_text():
@@ -25,6 +26,31 @@ def test_combine_sums_confidences_by_text():
     assert combine([Prediction("7", 0.8)]) == Prediction("7", 0.8)
     with pytest.raises(ValueError):
         combine([])
+
+
+def _logits(steps):
+    """B=1 logits over 3 classes (blank, '1', '2') whose softmax gives each step's probabilities exactly."""
+    return np.log(np.array([steps], dtype=np.float64)).astype(np.float32)
+
+
+def test_least_peaks_takes_each_characters_best_step_then_the_worst_character():
+    # path: blank, 1, 1, blank, 2, blank -> "12"; '1' peaks at 0.8 over its run (0.6, 0.8), '2' at 0.95
+    steps = [[0.9, 0.05, 0.05], [0.3, 0.6, 0.1], [0.1, 0.8, 0.1], [0.7, 0.2, 0.1], [0.03, 0.02, 0.95],
+             [0.98, 0.01, 0.01]]
+    assert least_peaks(_logits(steps), [6]) == pytest.approx([0.8])
+    # only the first 3 steps count: '1' alone, peak 0.8; nothing read at all -> 0.0 (unsure)
+    assert least_peaks(_logits(steps), [3]) == pytest.approx([0.8])
+    assert least_peaks(_logits([[0.99, 0.005, 0.005]] * 4), [4]) == pytest.approx([0.0])
+    # a blank step between two runs of the same class makes two characters ("11"), each with its own peak
+    steps = [[0.1, 0.9, 0.0], [0.9, 0.1, 0.0], [0.4, 0.6, 0.0]]
+    assert least_peaks(_logits(np.clip(steps, 1e-6, 1)), [3]) == pytest.approx([0.6], abs=1e-4)
+
+
+def test_check_mode():
+    assert [check_mode(m) for m in ("auto", "all", "off", True, False, None)] == ["auto", "all", "off", "all",
+                                                                                  "off", "off"]
+    with pytest.raises(DataError, match="tta must be one of"):
+        check_mode("sometimes")
 
 
 def _strip(dark_ink: bool) -> np.ndarray:
@@ -44,18 +70,19 @@ def test_thin_strokes_thins_the_ink_whichever_its_polarity(dark_ink):
     assert ink(t) < ink(a)                    # thinner
     assert ink(t) > 0.5 * ink(a)              # by about a pixel, not erased
     assert t[16, 30] == a[16, 30] and t[0, 0] == a[0, 0]   # the stroke's core and the background stay
+    # the same as PIL's rank filter at twice the size
+    big = Image.fromarray(a).resize((120, 64), Image.BILINEAR)
+    big = big.filter(ImageFilter.MaxFilter(3) if dark_ink else ImageFilter.MinFilter(3))
+    np.testing.assert_array_equal(t, np.asarray(big.resize((60, 32), Image.BILINEAR)))
 
 
-def test_variants_are_the_plain_input_stretched_and_thinned():
-    img = Image.fromarray(_strip(True)).resize((120, 40))
-    arrays = preprocess_variants(img, 32)
-    assert len(arrays) == len(VARIANTS) == 4
-    plain = preprocess(img, 32)
-    np.testing.assert_array_equal(arrays[0], plain)            # the first is what the model always sees
-    assert [a.shape[0] for a in arrays] == [32] * 4
-    widths = {name: a.shape[1] for (name, _, _), a in zip(VARIANTS, arrays)}
-    assert widths == {"plain": 96, "wide": 110, "wider": 128, "thin": 96}   # 120 * 32/40 = 96; ×1.15, ×1.33
-    np.testing.assert_array_equal(arrays[3], thin_strokes(plain))
+def test_variants_are_the_input_stretched_and_thinned():
+    a = _strip(True)
+    v = variants(a)
+    assert [x.shape for x in v] == [(32, 69), (32, 80), (32, 60)]       # 60 × 1.15, × 1.33; thin keeps the size
+    np.testing.assert_array_equal(v[0], stretch(a, 1.15))
+    np.testing.assert_array_equal(v[2], thin_strokes(a))
+    assert stretch(a, 1.0).shape == a.shape
 
 
 def test_fit_height_stretch_and_clamps():
@@ -67,30 +94,70 @@ def test_fit_height_stretch_and_clamps():
     np.testing.assert_array_equal(preprocess(img, 32), fit_height(text_region(img), 32))
 
 
-def test_every_reading_path_gives_the_same_answers_with_tta(digits_dir, shipped_model):
+class _Scripted:
+    """A runner that reads each image by its ink: no ink reads "1" surely; a stroke 7 or more columns wide
+    (the plain 6-column stroke stretched) reads "7" surely; any other stroke reads "1" unsurely (peak 0.6)."""
+    backend = "test"
+
+    def run(self, x):
+        out = np.full((x.shape[0], 4, 11), -20.0, np.float32)
+        out[:, :, 0] = 5.0                                          # blank everywhere, but for step 1
+        for i in range(x.shape[0]):
+            ink = int((x[i, 0] < 0).any(axis=0).sum())             # dark columns (pixels below mid-grey)
+            cls = 8 if ink >= 7 else 2                              # class k reads digit k-1
+            out[i, 1, cls] = 5.0 + (np.log(1.5) if 0 < ink < 7 else 10.0)   # p = 1.5 / 2.5 = 0.6: unsure
+        return out
+
+    def output_lengths(self, widths):
+        return np.full(len(widths), 4)
+
+
+def test_auto_looks_again_only_where_unsure_and_pools_the_readings():
+    from digitseq.codec import Codec
+
+    codec = Codec("0123456789")
+    assert [int((v < 128).any(axis=0).sum()) for v in variants(_strip(True))][:2] >= [7, 7]
+    sure, unsure = np.full((32, 50), 255, np.uint8), _strip(True)
+    off = predict_batch(_Scripted(), codec, [sure, unsure], tta="off")
+    assert [p.text for p in off] == ["1", "1"] and off[1].confidence == pytest.approx(0.6, abs=1e-3)
+    auto = predict_batch(_Scripted(), codec, [sure, unsure], tta="auto")
+    assert auto[0] == off[0]                                 # sure: one reading, unchanged
+    # unsure: plain and thin read "1" (0.6 each), 1.15x and 1.33x read "7" (1.0 each): 2.0 > 1.2, "7" wins
+    assert auto[1].text == "7" and auto[1].confidence == pytest.approx(2.0 / 4, abs=1e-3)
+    every = predict_batch(_Scripted(), codec, [sure, unsure], tta="all")
+    assert every[0] == Prediction("1", pytest.approx(1.0, abs=1e-3)) and every[1] == auto[1]
+
+
+def test_every_reading_path_gives_the_same_answers(digits_dir, shipped_model):
     paths = list_images([digits_dir])[:10]
-    rec = Recognizer.load("digits", tta=True)
-    assert rec.tta and not Recognizer.load("digits").tta
-    files = [p for _, p, _ in rec.predict_files(paths, batch_size=4)]
-    listed = rec.predict(paths, batch_size=4)
-    assert [p.text for p in files] == [p.text for p in listed]
-    assert all(0 <= p.confidence <= 1 for p in files)
-    one = rec.predict(paths[0])
-    assert isinstance(one, Prediction) and one.text == files[0].text
-    arr = np.asarray(Image.open(paths[1]))
-    assert rec.predict(arr).text == files[1].text
+    for mode in ("auto", "all", "off"):
+        rec = Recognizer.load("digits", tta=mode)
+        assert rec.tta == mode
+        files = [p for _, p, _ in rec.predict_files(paths, batch_size=4)]
+        listed = rec.predict(paths, batch_size=4)
+        assert [p.text for p in files] == [p.text for p in listed]
+        assert all(0 <= p.confidence <= 1 for p in files)
+        one = rec.predict(paths[0])
+        assert isinstance(one, Prediction)
+    assert Recognizer.load("digits").tta == "auto"
+    with pytest.raises(DataError):
+        Recognizer.load("digits", tta="maybe")
 
 
 def test_tta_from_the_command_line(digits_dir, shipped_model, capsys, tmp_path):
-    assert main(["recognize", str(digits_dir), "--tta", "--format", "jsonl"]) == 0
+    assert main(["recognize", str(digits_dir), "--tta", "all", "--format", "jsonl"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(rows) == 24
-    out = tmp_path / "r.json"
-    assert main(["evaluate", str(digits_dir), "--tta", "--json", str(out)]) == 0
-    report = json.loads(out.read_text())
-    assert report["tta"] is True and report["n"] == 24
-    # the set is easy: reading it four ways must not lose what reading it once gets
-    assert main(["evaluate", str(digits_dir), "--json", str(tmp_path / "plain.json")]) == 0
-    plain = json.loads((tmp_path / "plain.json").read_text())
-    assert plain["tta"] is False
-    assert report["sequence_accuracy"] >= plain["sequence_accuracy"] - 1 / 24
+    reports = {}
+    for mode in ("auto", "all", "off"):
+        out = tmp_path / f"{mode}.json"
+        assert main(["evaluate", str(digits_dir), "--tta", mode, "--json", str(out)]) == 0
+        reports[mode] = json.loads(out.read_text())
+        assert reports[mode]["tta"] == mode and reports[mode]["n"] == 24
+    # the set is easy: a second look must not lose what one reading gets
+    assert reports["auto"]["sequence_accuracy"] >= reports["off"]["sequence_accuracy"] - 1 / 24
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:            # argparse's own one-line usage error
+        main(["recognize", str(digits_dir), "--tta", "sometimes"])
+    assert exc.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
