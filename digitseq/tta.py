@@ -8,7 +8,7 @@ Modes (``digitseq recognize --tta``, ``Recognizer.load(tta=...)``):
 
 - ``auto`` (the default): only images the model is unsure of get the second look: those where some
   character's best step is below :data:`GATE` in probability, or no character was read. On our easy test
-  sets that is 1-2 % of the images, on realistic files 14 %, on the hard ones 20-70 %, and it keeps nearly
+  sets that is 1-2 % of the images, on realistic files 14 %, on the hard ones 17-71 %, and it keeps nearly
   all of what reading every image four ways gains.
 - ``all``: every image read four ways (4.5× the network's time).
 - ``off``: one reading, the fastest.
@@ -30,8 +30,7 @@ from PIL import Image
 
 from .codec import Prediction
 
-MODES = ("auto", "all", "off")
-DEFAULT_MODE = "auto"
+MODES = ("auto", "all", "off")       # the first is the default
 GATE = 0.9          # auto: a second look where some character's peak probability is below this
 STRETCHES = (1.15, 1.33)
 

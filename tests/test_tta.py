@@ -46,6 +46,18 @@ def test_least_peaks_takes_each_characters_best_step_then_the_worst_character():
     assert least_peaks(_logits(np.clip(steps, 1e-6, 1)), [3]) == pytest.approx([0.6], abs=1e-4)
 
 
+def test_the_command_line_offers_the_modes_the_library_has():
+    from digitseq.cli import build_parser
+    from digitseq.tta import MODES
+
+    for command in ("recognize", "evaluate"):
+        args = build_parser().parse_args([command, "x"])
+        assert args.tta == MODES[0] == "auto"
+        action = next(a for a in build_parser()._subparsers._group_actions[0].choices[command]._actions
+                      if a.dest == "tta")
+        assert tuple(action.choices) == MODES
+
+
 def test_check_mode():
     assert [check_mode(m) for m in ("auto", "all", "off", True, False, None)] == ["auto", "all", "off", "all",
                                                                                   "off", "off"]
