@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT  # noqa: E402
 
 from digitseq import ASCII  # noqa: E402
+from digitseq.tta import MODES  # noqa: E402
 
 DIGIT_SETS = ["test_five_digits", "test_12_digits", "test_1_20_digits", "wild_five_digits", "wild_12_digits",
               "wild_1_20_digits", "foreign_clean5", "foreign_aug5", "foreign_aug12", "foreign_aug1_20",
@@ -34,7 +35,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", required=True, help="folder for one JSON per set (SET.json)")
     ap.add_argument("--sets", default=None, help="comma-separated folders under img/ (default: the model's sets)")
     ap.add_argument("--img", default=str(ROOT / "img"), help="where the sets are")
-    ap.add_argument("--tta", choices=["auto", "all", "off"], default="auto",
+    ap.add_argument("--tta", choices=MODES, default=MODES[0],
                     help="test-time augmentation, as digitseq evaluate --tta")
     a = ap.parse_args(argv)
     from digitseq.evaluate import evaluate_folder

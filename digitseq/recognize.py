@@ -34,6 +34,7 @@ from . import WEIGHTS_DIR
 from .codec import Codec, Prediction
 from .errors import CheckpointError, DataError
 from .image import NORMALISATION, default_workers, iter_loaded, load, pad_array, preprocess
+from .tta import GATE, check_mode, combine, least_peaks, variants
 
 MODEL_NAMES = ("digits", "ascii")
 DEFAULT_MODEL = "digits"
@@ -116,17 +117,15 @@ def predict_batch(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisat
     preds = codec.decode_scores(scores, lengths, beam_width, raw)
     if tta == "off":
         return preds
-    from . import tta as tta_mod
-
     unsure = (range(len(arrays)) if tta == "all"
-              else np.flatnonzero(tta_mod.least_peaks(scores, lengths) < tta_mod.GATE).tolist())
+              else np.flatnonzero(least_peaks(scores, lengths) < GATE).tolist())
     if not unsure:
         return preds
-    more = [v for i in unsure for v in tta_mod.variants(arrays[i])]
+    more = [v for i in unsure for v in variants(arrays[i])]
     k = len(more) // len(unsure)
     extra = predict_arrays(runner, codec, more, 32, normalisation, beam_width, raw, margin=margin)
     for j, i in enumerate(unsure):
-        preds[i] = tta_mod.combine([preds[i], *extra[j * k:(j + 1) * k]])
+        preds[i] = combine([preds[i], *extra[j * k:(j + 1) * k]])
     return preds
 
 
@@ -180,8 +179,6 @@ class Recognizer:
             margin = (self.checkpoint.get("preprocess") or {}).get("margin", 0)
         self.margin = int(margin)
         self.workers = workers
-        from .tta import check_mode
-
         self.tta = check_mode(tta)
 
     @classmethod
