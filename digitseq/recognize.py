@@ -34,7 +34,7 @@ from . import WEIGHTS_DIR
 from .codec import Codec, Prediction
 from .errors import CheckpointError, DataError
 from .image import NORMALISATION, default_workers, iter_loaded, load, pad_array, preprocess
-from .tta import GATE, check_mode, combine, least_peaks, variants
+from .tta import GATE, check_mode, combine, least_peaks, second_look
 
 MODEL_NAMES = ("digits", "ascii")
 DEFAULT_MODEL = "digits"
@@ -107,11 +107,13 @@ def _runner(model, device="cpu"):
 
 
 def predict_batch(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisation: dict = NORMALISATION,
-                  beam_width: int = 1, raw: bool = False, margin: int = 0, tta: str = "off") -> list[Prediction]:
+                  beam_width: int = 1, raw: bool = False, margin: int = 0, tta: str = "off",
+                  textline: bool = False) -> list[Prediction]:
     """One forward pass over preprocessed arrays (same height), decoded. ``margin``: columns of background the
     network sees after each image at least (:func:`digitseq.image.pad_array`); its time steps are not decoded.
-    ``tta``: "auto" reads the images the model is unsure of three more ways, "all" every image
-    (:mod:`digitseq.tta`), "off" none."""
+    ``tta``: "auto" reads the images the model is unsure of more ways, "all" every image
+    (:mod:`digitseq.tta`), "off" none; ``textline``: the arrays are cropped text lines (the model's
+    preprocessing), so the second look may also crop them again (:func:`digitseq.tta.second_look`)."""
     x, widths = pad_array(arrays, normalisation, margin)
     scores, lengths = runner.run(x), runner.output_lengths(widths)
     preds = codec.decode_scores(scores, lengths, beam_width, raw)
@@ -121,19 +123,19 @@ def predict_batch(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisat
               else np.flatnonzero(least_peaks(scores, lengths) < GATE).tolist())
     if not unsure:
         return preds
-    more = [v for i in unsure for v in variants(arrays[i])]
-    k = len(more) // len(unsure)
-    extra = predict_arrays(runner, codec, more, 32, normalisation, beam_width, raw, margin=margin)
-    for j, i in enumerate(unsure):
-        preds[i] = combine([preds[i], *extra[j * k:(j + 1) * k]])
+    looks = [second_look(arrays[i], textline) for i in unsure]
+    extra = iter(predict_arrays(runner, codec, [v for vs in looks for v in vs], 32, normalisation, beam_width, raw,
+                                margin=margin))
+    for i, vs in zip(unsure, looks):
+        preds[i] = combine([preds[i], *islice(extra, len(vs))])
     return preds
 
 
 def predict_arrays(model, codec: Codec, arrays: Sequence[np.ndarray], batch_size: int = 128,
                    normalisation: dict | None = None, beam_width: int = 1, raw: bool = False,
-                   device="cpu", margin: int = 0, tta: str = "off") -> list[Prediction]:
+                   device="cpu", margin: int = 0, tta: str = "off", textline: bool = False) -> list[Prediction]:
     """Predict preprocessed grey arrays, batching images of similar width; results in input order.
-    ``tta``: as :func:`predict_batch`.
+    ``tta``, ``textline``: as :func:`predict_batch`.
 
     ``model`` is a torch CRNN (put in eval mode for the call) or a runtime model such as
     :class:`digitseq.runtime.OnnxModel`.
@@ -149,7 +151,7 @@ def predict_arrays(model, codec: Codec, arrays: Sequence[np.ndarray], batch_size
         for s in range(0, len(order), batch_size):
             idx = order[s:s + batch_size]
             for i, p in zip(idx, predict_batch(runner, codec, [arrays[i] for i in idx], normalisation, beam_width, raw,
-                                               margin, tta)):
+                                               margin, tta, textline)):
                 out[i] = p
     finally:
         if was_training:
@@ -242,10 +244,10 @@ class Recognizer:
         runner = self.runner.alone() if hasattr(self.runner, "alone") else self.runner
         if single:
             return predict_batch(runner, self.codec, [self.prepare(images)], self.normalisation, beam_width, raw,
-                                 self.margin, self.tta)[0]
+                                 self.margin, self.tta, self.textline)[0]
         arrays = [self.prepare(im) for im in images]
         return predict_arrays(runner, self.codec, arrays, batch_size, self.normalisation, beam_width, raw,
-                              margin=self.margin, tta=self.tta)
+                              margin=self.margin, tta=self.tta, textline=self.textline)
 
     def predict_files(self, paths: Sequence[str | Path], batch_size: int = 32, beam_width: int = 1,
                       raw: bool = False, progress: bool = False, window: int = 512
@@ -289,7 +291,8 @@ class Recognizer:
                 for s in range(0, len(ok), batch_size):
                     idx = ok[s:s + batch_size]
                     jobs.append((idx, net.submit(predict_batch, self.runner, self.codec, [loaded[i][0] for i in idx],
-                                                 self.normalisation, beam_width, raw, self.margin, self.tta)))
+                                                 self.normalisation, beam_width, raw, self.margin, self.tta,
+                                                 self.textline)))
                 in_flight.append((start, loaded, jobs))
                 if len(in_flight) > 1:
                     yield from finish(*in_flight.popleft())

@@ -4,6 +4,12 @@ The model's input array (the text line, resized to the model's height) is also r
 1.33× its width and with its strokes thinned. The readings are pooled by text, each weighted by its
 confidence, and the text with the largest sum wins; its confidence is that sum over the number of readings.
 
+For a model that reads cropped text lines, the text line is also looked for again inside the input array
+(:func:`recrop`): where small text sits in a frame, beside a stray line or in a noisy patch, the first crop
+can keep much of that around it. When the second crop is clearly tighter (under :data:`RECROP` of the
+array's pixels), its reading and its three variants take the place of the plain array's variants (the plain
+reading stays in the pool).
+
 Modes (``digitseq recognize --tta``, ``Recognizer.load(tta=...)``):
 
 - ``auto`` (the default): only images the model is unsure of get the second look: those where some
@@ -33,6 +39,7 @@ from .codec import Prediction
 MODES = ("auto", "all", "off")       # the first is the default
 GATE = 0.9          # auto: a second look where some character's peak probability is below this
 STRETCHES = (1.15, 1.33)
+RECROP = 0.9        # a second crop inside the input array replaces the variants when it keeps less than this
 
 
 def check_mode(mode) -> str:
@@ -76,6 +83,28 @@ def thin_strokes(arr: np.ndarray) -> np.ndarray:
 def variants(arr: np.ndarray) -> list[np.ndarray]:
     """The three other ways an input array is read: 1.15× and 1.33× as wide, and with thinner strokes."""
     return [stretch(arr, f) for f in STRETCHES] + [thin_strokes(arr)]
+
+
+def recrop(arr: np.ndarray) -> np.ndarray | None:
+    """The text line looked for again inside a grey uint8 input array (:func:`digitseq.textline.crop_to_text`),
+    resized back to the array's height; None unless that crop keeps less than :data:`RECROP` of its pixels."""
+    from .image import fit_height
+    from .textline import crop_to_text
+
+    crop = crop_to_text(arr)
+    if crop.size >= RECROP * arr.size:
+        return None
+    return fit_height(Image.fromarray(np.ascontiguousarray(crop, dtype=np.uint8)), arr.shape[0])
+
+
+def second_look(arr: np.ndarray, textline: bool = False) -> list[np.ndarray]:
+    """What an unsure input array is read as after its plain reading: its :func:`variants`; or, when
+    ``textline`` (the model reads cropped text lines) and :func:`recrop` finds a tighter line, that and its
+    variants."""
+    tighter = recrop(arr) if textline else None
+    if tighter is None:
+        return variants(arr)
+    return [tighter, *variants(tighter)]
 
 
 def least_peaks(scores: np.ndarray, lengths: Sequence[int]) -> np.ndarray:

@@ -154,19 +154,25 @@ def test_textline_crop_comes_after_grey_and_before_resizing(fake_textline):
 
 def test_textline_switch_reaches_every_path(digits_dir, fake_textline, capsys, tmp_path):
     path = digits_dir / "000000.png"
-    Recognizer.load().predict(path)
+    one = ["--tta", "off"]                                           # one reading: only the preprocessing crops
+    Recognizer.load(tta="off").predict(path)
     assert len(fake_textline) == 1                                   # the shipped model crops, as it was trained
-    Recognizer.load(textline=False).predict(path)
+    Recognizer.load(textline=False, tta="off").predict(path)
     assert len(fake_textline) == 1
-    assert main(["recognize", str(path), "--no-textline"]) == 0
+    assert main(["recognize", str(path), "--no-textline", *one]) == 0
     assert len(fake_textline) == 1
-    assert main(["recognize", str(path), "--textline"]) == 0
+    assert main(["recognize", str(path), "--textline", *one]) == 0
     assert len(fake_textline) == 2
-    assert main(["evaluate", str(digits_dir), "--no-textline", "--json", str(tmp_path / "off.json")]) == 0
+    assert main(["evaluate", str(digits_dir), "--no-textline", "--json", str(tmp_path / "off.json"), *one]) == 0
     assert len(fake_textline) == 2 and '"textline": false' in (tmp_path / "off.json").read_text()
-    assert main(["evaluate", str(digits_dir), "--textline", "--json", str(tmp_path / "m.json")]) == 0
+    assert main(["evaluate", str(digits_dir), "--textline", "--json", str(tmp_path / "m.json"), *one]) == 0
     assert len(fake_textline) == 2 + 24
     assert '"textline": true' in (tmp_path / "m.json").read_text()
+    # the second look crops the model's input array again only for a model that reads cropped lines
+    Recognizer.load(textline=False, tta="all").predict(path)
+    assert len(fake_textline) == 2 + 24
+    Recognizer.load(tta="all").predict(path)
+    assert len(fake_textline) == 2 + 24 + 2 and fake_textline[-1].shape[0] == 32
 
 
 def test_predict_runs_in_a_two_thread_session_that_gives_the_same_scores(monkeypatch):

@@ -11,7 +11,16 @@ from digitseq.codec import Prediction
 from digitseq.errors import DataError
 from digitseq.image import fit_height, list_images, preprocess, text_region
 from digitseq.recognize import Recognizer, predict_batch
-from digitseq.tta import check_mode, combine, least_peaks, stretch, thin_strokes, variants
+from digitseq.tta import (
+    check_mode,
+    combine,
+    least_peaks,
+    recrop,
+    second_look,
+    stretch,
+    thin_strokes,
+    variants,
+)
 
 
 def test_combine_sums_confidences_by_text():
@@ -106,6 +115,40 @@ def test_fit_height_stretch_and_clamps():
     np.testing.assert_array_equal(preprocess(img, 32), fit_height(text_region(img), 32))
 
 
+def _small_stroke() -> np.ndarray:
+    """A 32 × 120 input array whose only ink is a stroke 4 px wide and 8 high in its middle: a line the first crop
+    left small (in a frame, beside a stray mark) that a second crop finds."""
+    a = np.full((32, 120), 255, np.uint8)
+    a[12:20, 58:62] = 0
+    return a
+
+
+def _tight_line() -> np.ndarray:
+    """A 32 × 60 input array as the text-line crop leaves it: strokes 26 rows high across the width, margins
+    of about an eighth of that height above and below and a quarter left and right."""
+    a = np.full((32, 60), 255, np.uint8)
+    for x in range(7, 53, 8):
+        a[3:29, x:x + 3] = 0
+    return a
+
+
+def test_recrop_finds_a_smaller_line_inside_the_input_and_leaves_a_tight_one():
+    tight = _tight_line()
+    assert recrop(tight) is None
+    assert [x.shape for x in second_look(tight, textline=True)] == [x.shape for x in variants(tight)]
+    small = _small_stroke()
+    r = recrop(small)
+    assert r is not None and r.shape[0] == 32 and r.dtype == np.uint8
+    assert (r < 128).any(axis=0).sum() >= 3 * 4              # the stroke, now ~3× as large (8 of ~10 rows → 32)
+    looks = second_look(small, textline=True)
+    assert len(looks) == 4
+    np.testing.assert_array_equal(looks[0], r)
+    for got, want in zip(looks[1:], variants(r)):
+        np.testing.assert_array_equal(got, want)
+    # a model that does not read cropped lines gets the plain variants only
+    assert [x.shape for x in second_look(small, textline=False)] == [x.shape for x in variants(small)]
+
+
 class _Scripted:
     """A runner that reads each image by its ink: no ink reads "1" surely; a stroke 7 or more columns wide
     (the plain 6-column stroke stretched) reads "7" surely; any other stroke reads "1" unsurely (peak 0.6)."""
@@ -138,6 +181,18 @@ def test_auto_looks_again_only_where_unsure_and_pools_the_readings():
     assert auto[1].text == "7" and auto[1].confidence == pytest.approx(2.0 / 4, abs=1e-3)
     every = predict_batch(_Scripted(), codec, [sure, unsure], tta="all")
     assert every[0] == Prediction("1", pytest.approx(1.0, abs=1e-3)) and every[1] == auto[1]
+
+
+def test_the_second_look_reads_a_tighter_crop_where_the_model_crops_text_lines():
+    from digitseq.codec import Codec
+
+    codec = Codec("0123456789")
+    small = _small_stroke()             # 4 dark columns: "1", unsure; so are its stretched and thinned variants
+    assert [p.text for p in predict_batch(_Scripted(), codec, [small], tta="auto")] == ["1"]
+    # cropped again, the stroke is ~13 columns wide: "7", surely, four times (1.0 each) against the plain 0.6
+    got = predict_batch(_Scripted(), codec, [small], tta="auto", textline=True)[0]
+    assert got.text == "7" and got.confidence == pytest.approx(4.0 / 5, abs=1e-3)
+    assert predict_batch(_Scripted(), codec, [small], tta="off", textline=True)[0].text == "1"
 
 
 def test_every_reading_path_gives_the_same_answers(digits_dir, shipped_model):
