@@ -14,8 +14,9 @@ the ``.onnx`` of a named model when onnxruntime is installed, and a path as what
 Many files (:meth:`Recognizer.predict_files`) go through a pipeline: readers decode and preprocess
 images ahead (forked processes from 256 files on, threads below; see :func:`digitseq.image.use_processes`)
 while network threads run width-sorted batches of a bounded window (onnxruntime releases the GIL);
-results come back in input order, memory stays flat. Images the model is unsure of are read three more ways
-and the readings pooled (test-time augmentation, :mod:`digitseq.tta`; ``tta="off"`` reads each once).
+results come back in input order, memory stays flat. Images the model is unsure of are read three or four more
+ways, their text line cropped again where that finds it tighter, and the readings pooled (test-time
+augmentation, :mod:`digitseq.tta`; ``tta="off"`` reads each once).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Test-time augmentation: read an unsure image three more ways and keep the reading the ways support most.
+"""Test-time augmentation: read an unsure image three or four more ways and keep the reading they support most.
 
 The model's input array (the text line, resized to the model's height) is also read stretched to 1.15× and
 1.33× its width and with its strokes thinned. The readings are pooled by text, each weighted by its
@@ -6,7 +6,7 @@ confidence, and the text with the largest sum wins; its confidence is that sum o
 
 For a model that reads cropped text lines, the text line is also looked for again inside the input array
 (:func:`recrop`): where small text sits in a frame, beside a stray line or in a noisy patch, the first crop
-can keep much of that around it. When the second crop is clearly tighter (under :data:`RECROP` of the
+can keep much of that around it, and the text reaches the network small. When the second crop is tighter (under :data:`RECROP` of the
 array's pixels), its reading and its three variants take the place of the plain array's variants (the plain
 reading stays in the pool).
 
@@ -16,13 +16,14 @@ Modes (``digitseq recognize --tta``, ``Recognizer.load(tta=...)``):
   character's best step is below :data:`GATE` in probability, or no character was read. On our easy test
   sets that is 1-2 % of the images, on realistic files 14 %, on the hard ones 17-71 %, and it keeps nearly
   all of what reading every image four ways gains.
-- ``all``: every image read four ways (4.5× the network's time).
+- ``all``: every image read again so (4.5× the network's time, more where a second crop is read).
 - ``off``: one reading, the fastest.
 
 Why these: the shipped digit model reads unseen fonts, captchas with overlapping characters and heavy
 strokes better from one of them than from the plain image about a tenth of the time. The variants, the rule
 and the gate were chosen on development images that no reported set includes (the validation set and
-wild-style images in the training fonts; ``python benchmarks/bench_tta.py``).
+wild-style images in the training fonts; for :data:`RECROP` also captcha-style ones; ``python
+benchmarks/bench_tta.py``).
 
 numpy and Pillow only (part of the light runtime).
 """
