@@ -8,7 +8,8 @@ readings are combined as :func:`digitseq.tta.combine` does (the text with the la
 for each set of candidates in ``COMBINATIONS``, and by the oracle (right if any candidate is right: the
 ceiling of any rule). ``auto`` is the shipped reading (``tta="auto"``: only images whose least character
 peak, :func:`digitseq.tta.least_peaks`, is below :data:`digitseq.tta.GATE` read again); ``looked again`` is
-their share. ``auto_by_recrop``: the same without the second crop inside the input array (:func:`digitseq.tta.recrop`;
+their share; ``auto_by_readings``: the same, four and seven ways (the model's own, ``tta_readings``, is ``auto``).
+``auto_by_recrop``: the same without the second crop inside the input array (:func:`digitseq.tta.recrop`;
 "off") and with its threshold at other values; ``recropped`` is the share of images read from a second crop. The shipped variants were picked on the default sets only, which no reported set includes:
 ``val`` (notebook 3's validation images, training fonts, the mixed style) and ``tta_dev_wild5`` (1,000
 wild-style 5-digit images in the training fonts, drawn here with a seed no training set uses); the second crop's
@@ -46,6 +47,8 @@ COMBINATIONS = {
     "plain+wide+wider+tight+thin": ["plain", "wide", "wider", "tight", "thin"],
     "plain+wide+wider+thin+contrast": ["plain", "wide", "wider", "thin", "contrast"],
     "seven": ["plain", "narrow", "wide", "wider", "tight", "loose", "thin"],
+    "seven from the array (readings='seven')": ["plain", "narrow", "wide", "wider", "tight_array", "loose_array",
+                                                 "thin"],
 }
 
 
@@ -54,7 +57,7 @@ def candidates(grey: np.ndarray, height: int) -> dict[str, np.ndarray]:
 
     from digitseq.image import preprocess
     from digitseq.textline import PAD_X, PAD_Y, crop_to_text
-    from digitseq.tta import stretch, thin_strokes, variants
+    from digitseq.tta import reframe, stretch, thin_strokes, variants
 
     def fit(a):
         return preprocess(a, height)
@@ -64,6 +67,7 @@ def candidates(grey: np.ndarray, height: int) -> dict[str, np.ndarray]:
     return {
         "plain": plain, "wide": wide, "wider": wider, "thin": thin,
         "narrow": stretch(plain, 0.87), "narrower": stretch(plain, 0.75),
+        "tight_array": reframe(plain, 0.5), "loose_array": reframe(plain, 2.0),    # what readings="seven" adds
         "tight": fit(crop_to_text(grey, pad_y=PAD_Y / 2, pad_x=PAD_X / 2)),
         "loose": fit(crop_to_text(grey, pad_y=PAD_Y * 2, pad_x=PAD_X * 2)),
         "no_deskew": fit(crop_to_text(grey, deskew=False)), "uncropped": fit(grey),
@@ -102,7 +106,7 @@ def main(argv=None) -> int:
     if not rec.textline:
         raise SystemExit(f"{a.model}: the candidates are ways of cropping and resizing the text line; this model "
                          "does not crop")
-    report = {"model": a.model, "machine": machine(), "gate": GATE, "sets": {}}
+    report = {"model": a.model, "machine": machine(), "gate": GATE, "readings": rec.readings, "sets": {}}
     print("| set | n | " + " | ".join(["plain", "best other alone", "oracle (all)", *COMBINATIONS, "auto",
                                        "looked again %"]) + " |")
     for s in a.sets.split(","):
@@ -126,12 +130,13 @@ def main(argv=None) -> int:
                   for c, names in COMBINATIONS.items()}
         oracle = accuracy([next((y for v in reads if reads[v][i].text == y), None) for i, y in enumerate(truth)])
         # the shipped reading itself (recognize.predict_batch's gate and pooling), and the share it looked at again
-        def auto_reading(textline: bool, recrop: float = tta.RECROP, plain=inputs["plain"]) -> float:
+        def auto_reading(textline: bool, recrop: float = tta.RECROP, readings: str = rec.readings,
+                         plain=inputs["plain"]) -> float:
             shipped, tta.RECROP = tta.RECROP, recrop
             try:
                 return accuracy([p.text for p in predict_arrays(rec.runner, rec.codec, plain, 32,
                                                                   rec.normalisation, margin=rec.margin, tta="auto",
-                                                                  textline=textline)])
+                                                                  textline=textline, readings=readings)])
             finally:
                 tta.RECROP = shipped
 
@@ -142,13 +147,15 @@ def main(argv=None) -> int:
         recropped = round(100 * float(np.mean([u and tta.recrop(a) is not None
                                                 for u, a in zip(unsure, inputs["plain"])])), 1)
         recrop = {"off": auto_reading(False), **{str(t): auto_reading(True, t) for t in RECROP_TRIED}}
+        by_readings = {r: auto if r == rec.readings else auto_reading(rec.textline, readings=r) for r in tta.READINGS}
         report["sets"][s] = {"n": len(truth), "alone": alone, "combined": combos, "oracle": oracle, "auto": auto,
                              "looked_again_percent": looked, "recropped_percent": recropped,
-                             "auto_by_recrop": recrop}
+                             "auto_by_recrop": recrop, "auto_by_readings": by_readings}
         other = max((v for v in alone if v != "plain"), key=alone.get)
         print(f"| {s} | {len(truth)} | {alone['plain']} | {other} {alone[other]} | {oracle} | "
               + " | ".join(str(v) for v in combos.values()) + f" | {auto} | {looked} |", flush=True)
-        print(f"    second crop: {recropped} % of the images; auto without it / at each threshold: {recrop}", flush=True)
+        print(f"    second crop: {recropped} % of the images; auto without it / at each threshold: {recrop}; "
+              f"auto by readings (the model's: {rec.readings}): {by_readings}", flush=True)
     path = Path(a.out) if a.out else RESULTS / f"bench_tta{model_tag(a.model)}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=1))

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT  # noqa: E402
 
 from digitseq import ASCII  # noqa: E402
-from digitseq.tta import MODES  # noqa: E402
+from digitseq.tta import MODES, READINGS  # noqa: E402
 
 DIGIT_SETS = ["test_five_digits", "test_12_digits", "test_1_20_digits", "wild_five_digits", "wild_12_digits",
               "wild_1_20_digits", "foreign_clean5", "foreign_aug5", "foreign_aug12", "foreign_aug1_20",
@@ -37,11 +37,13 @@ def main(argv=None) -> int:
     ap.add_argument("--img", default=str(ROOT / "img"), help="where the sets are")
     ap.add_argument("--tta", choices=MODES, default=MODES[0],
                     help="test-time augmentation, as digitseq evaluate --tta")
+    ap.add_argument("--readings", choices=READINGS, default=None,
+                    help="how many ways, as digitseq evaluate --readings (default: the model's own)")
     a = ap.parse_args(argv)
     from digitseq.evaluate import evaluate_folder
     from digitseq.recognize import Recognizer
 
-    rec = Recognizer.load(a.model, tta=a.tta)
+    rec = Recognizer.load(a.model, tta=a.tta, readings=a.readings)
     sets = a.sets.split(",") if a.sets else (ASCII_SETS if rec.alphabet == ASCII else DIGIT_SETS)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -167,6 +167,7 @@ def _release_ascii() -> dict:
                          "ARCH": {"channels": WIDE, "rnn_hidden": 160, "rnn_layers": 1, "dropout": 0.1},
                          "CONFIG": {"epochs": 7, "lr": 2e-3, "batch_size": 64, "patience": 12, "clip": 5.0,
                                     "freeze_cnn": False, "augment": True, "seed": 0, "textline": True, "margin": 32,
+                                    "readings": "seven",
                                     "show_predictions": 0, "time_budget": 85 * 60, "keep": "last"}},
     }
 

@@ -35,7 +35,7 @@ from . import WEIGHTS_DIR
 from .codec import Codec, Prediction
 from .errors import CheckpointError, DataError
 from .image import NORMALISATION, default_workers, iter_loaded, load, pad_array, preprocess
-from .tta import GATE, check_mode, combine, least_peaks, second_look
+from .tta import GATE, check_mode, check_readings, combine, least_peaks, second_look
 
 MODEL_NAMES = ("digits", "ascii")
 DEFAULT_MODEL = "digits"
@@ -109,12 +109,13 @@ def _runner(model, device="cpu"):
 
 def predict_batch(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisation: dict = NORMALISATION,
                   beam_width: int = 1, raw: bool = False, margin: int = 0, tta: str = "off",
-                  textline: bool = False) -> list[Prediction]:
+                  textline: bool = False, readings: str = "four") -> list[Prediction]:
     """One forward pass over preprocessed arrays (same height), decoded. ``margin``: columns of background the
     network sees after each image at least (:func:`digitseq.image.pad_array`); its time steps are not decoded.
     ``tta``: "auto" reads the images the model is unsure of more ways, "all" every image
     (:mod:`digitseq.tta`), "off" none; ``textline``: the arrays are cropped text lines (the model's
-    preprocessing), so the second look may also crop them again (:func:`digitseq.tta.second_look`)."""
+    preprocessing), so the second look may also crop them again (:func:`digitseq.tta.second_look`);
+    ``readings``: how many ways it reads them (:data:`digitseq.tta.READINGS`)."""
     x, widths = pad_array(arrays, normalisation, margin)
     scores, lengths = runner.run(x), runner.output_lengths(widths)
     preds = codec.decode_scores(scores, lengths, beam_width, raw)
@@ -124,7 +125,7 @@ def predict_batch(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisat
               else np.flatnonzero(least_peaks(scores, lengths) < GATE).tolist())
     if not unsure:
         return preds
-    looks = [second_look(arrays[i], textline) for i in unsure]
+    looks = [second_look(arrays[i], textline, readings) for i in unsure]
     extra = iter(predict_arrays(runner, codec, [v for vs in looks for v in vs], 32, normalisation, beam_width, raw,
                                 margin=margin))
     for i, vs in zip(unsure, looks):
@@ -134,9 +135,10 @@ def predict_batch(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisat
 
 def predict_arrays(model, codec: Codec, arrays: Sequence[np.ndarray], batch_size: int = 128,
                    normalisation: dict | None = None, beam_width: int = 1, raw: bool = False,
-                   device="cpu", margin: int = 0, tta: str = "off", textline: bool = False) -> list[Prediction]:
+                   device="cpu", margin: int = 0, tta: str = "off", textline: bool = False,
+                   readings: str = "four") -> list[Prediction]:
     """Predict preprocessed grey arrays, batching images of similar width; results in input order.
-    ``tta``, ``textline``: as :func:`predict_batch`.
+    ``tta``, ``textline``, ``readings``: as :func:`predict_batch`.
 
     ``model`` is a torch CRNN (put in eval mode for the call) or a runtime model such as
     :class:`digitseq.runtime.OnnxModel`.
@@ -152,7 +154,7 @@ def predict_arrays(model, codec: Codec, arrays: Sequence[np.ndarray], batch_size
         for s in range(0, len(order), batch_size):
             idx = order[s:s + batch_size]
             for i, p in zip(idx, predict_batch(runner, codec, [arrays[i] for i in idx], normalisation, beam_width, raw,
-                                               margin, tta, textline)):
+                                               margin, tta, textline, readings)):
                 out[i] = p
     finally:
         if was_training:
@@ -165,7 +167,7 @@ class Recognizer:
 
     def __init__(self, model, alphabet: str, input_height: int, normalisation: dict, device: str = "cpu",
                  checkpoint: dict | None = None, textline: bool | None = None, workers: int | None = None,
-                 margin: int | None = None, tta: str | bool = "auto"):
+                 margin: int | None = None, tta: str | bool = "auto", readings: str | None = None):
         if hasattr(model, "to") and not hasattr(model, "run"):   # a torch module
             model = model.to(device).eval()
         self.model = model
@@ -181,13 +183,16 @@ class Recognizer:
         if margin is None:     # as the model says (preprocess "margin"; absent: none)
             margin = (self.checkpoint.get("preprocess") or {}).get("margin", 0)
         self.margin = int(margin)
+        if readings is None:   # as the model says (preprocess "tta_readings"; absent: the default)
+            readings = (self.checkpoint.get("preprocess") or {}).get("tta_readings")
+        self.readings = check_readings(readings)
         self.workers = workers
         self.tta = check_mode(tta)
 
     @classmethod
     def load(cls, model: str | Path | None = None, device: str = "cpu", backend: str = "auto",
              textline: bool | None = None, threads: int | None = None, margin: int | None = None,
-             tta: str | bool = "auto") -> Recognizer:
+             tta: str | bool = "auto", readings: str | None = None) -> Recognizer:
         """Load a model by name (``"digits"``, the default, or ``"ascii"``) or by path (``.pt`` or ``.onnx``).
 
         ``textline`` and ``margin`` (columns of background after each image, :func:`predict_batch`) override the
@@ -195,7 +200,8 @@ class Recognizer:
         ``threads``: image readers for :meth:`predict_files` (default one per core, 2 to 8);
         onnxruntime gets a quarter as many intra-op threads (at least one: on 2 cores the network has one
         core and the decoding the other). ``tta``: "auto" (default) reads images the model is unsure of three
-        more ways and pools the readings, "all" every image, "off" none (:mod:`digitseq.tta`).
+        more ways and pools the readings, "all" every image, "off" none (:mod:`digitseq.tta`); ``readings``: how many
+        ways ("four" or "seven"; None: the model's own ``tta_readings``, else "four").
         """
         path, backend = resolve_model(model, backend)
         if backend == "onnx":
@@ -205,7 +211,7 @@ class Recognizer:
             use_textline = bool(net.preprocess.get("textline", False)) if textline is None else textline
             return cls(net, net.alphabet, net.input_height, net.normalisation, "cpu",
                        {"path": net.path, "backend": "onnx", "preprocess": {**net.preprocess, "textline": use_textline}},
-                       textline=use_textline, workers=threads, margin=margin, tta=tta)
+                       textline=use_textline, workers=threads, margin=margin, tta=tta, readings=readings)
         if not _installed("torch"):
             raise CheckpointError(f"{path}: a PyTorch checkpoint needs torch (pip install 'digitseq[train]'); "
                                   "or use an exported .onnx model")
@@ -218,7 +224,7 @@ class Recognizer:
         use_textline = bool((ckpt.get("preprocess") or {}).get("textline", False)) if textline is None else textline
         meta["backend"] = "torch"
         return cls(model_from_checkpoint(ckpt), ckpt["alphabet"], ckpt["input_height"], ckpt["normalisation"],
-                   device, meta, textline=use_textline, workers=threads, margin=margin, tta=tta)
+                   device, meta, textline=use_textline, workers=threads, margin=margin, tta=tta, readings=readings)
 
     @property
     def alphabet(self) -> str:
@@ -245,10 +251,10 @@ class Recognizer:
         runner = self.runner.alone() if hasattr(self.runner, "alone") else self.runner
         if single:
             return predict_batch(runner, self.codec, [self.prepare(images)], self.normalisation, beam_width, raw,
-                                 self.margin, self.tta, self.textline)[0]
+                                 self.margin, self.tta, self.textline, self.readings)[0]
         arrays = [self.prepare(im) for im in images]
         return predict_arrays(runner, self.codec, arrays, batch_size, self.normalisation, beam_width, raw,
-                              margin=self.margin, tta=self.tta, textline=self.textline)
+                              margin=self.margin, tta=self.tta, textline=self.textline, readings=self.readings)
 
     def predict_files(self, paths: Sequence[str | Path], batch_size: int = 32, beam_width: int = 1,
                       raw: bool = False, progress: bool = False, window: int = 512
@@ -293,7 +299,7 @@ class Recognizer:
                     idx = ok[s:s + batch_size]
                     jobs.append((idx, net.submit(predict_batch, self.runner, self.codec, [loaded[i][0] for i in idx],
                                                  self.normalisation, beam_width, raw, self.margin, self.tta,
-                                                 self.textline)))
+                                                 self.textline, self.readings)))
                 in_flight.append((start, loaded, jobs))
                 if len(in_flight) > 1:
                     yield from finish(*in_flight.popleft())

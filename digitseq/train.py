@@ -70,6 +70,8 @@ class TrainConfig:
                                       # checkpoint records it so recognition preprocesses the same way
     margin: int | None = None         # CRNN: columns of background recognition puts after each image (validation
                                       # too; recorded in the checkpoint). None: the init model's, else 0
+    readings: str | None = None       # CRNN: how many ways recognition's second look reads an unsure image
+                                      # (digitseq.tta.READINGS; recorded). None: the init model's, else the default
     seed: int = 0
     device: str = "auto"              # auto | cpu | cuda
     workers: int = 0                  # DataLoader worker processes
@@ -276,7 +278,8 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
         if not with_state:                                 # the model written to ``out``: which epoch it is
             train["kept"] = kept_label(cfg.keep, len(history))
         ck = make_checkpoint(model, kind, arch, codec.alphabet, NORMALISATION, train=train,
-                             preprocess={"textline": bool(cfg.textline), "margin": int(cfg.margin or 0)},
+                             preprocess={"textline": bool(cfg.textline), "margin": int(cfg.margin or 0),
+                                         **({"tta_readings": cfg.readings} if cfg.readings else {})},
                              metrics=history[-1]["val"] if history else {}, history=history, **(extra or {}))
         if with_state:
             ck.update(optimizer=opt.state_dict(), scheduler=sched.state_dict(), stopper=stopper.state_dict(),
@@ -505,6 +508,12 @@ def train_crnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: Tra
     check_preprocessing(cfg, arch, train_set, val_set)
     if cfg.margin is None:   # a fine-tuned model reads as the one it came from
         cfg = replace(cfg, margin=int(((src_init or {}).get("preprocess") or {}).get("margin", 0)))
+    if cfg.readings is None:
+        cfg = replace(cfg, readings=((src_init or {}).get("preprocess") or {}).get("tta_readings"))
+    if cfg.readings is not None:
+        from .tta import check_readings
+
+        check_readings(cfg.readings)
     model = build_model("crnn", arch, codec.num_classes)
     if src is not None:
         copied = transfer_weights(model, src["state_dict"])

@@ -10,6 +10,11 @@ can keep much of that around it, and the text reaches the network small. When th
 array's pixels), its reading and its three variants take the place of the plain array's variants (the plain
 reading stays in the pool).
 
+How many ways (:data:`READINGS`; a model says which in its preprocessing, ``tta_readings``; ``--readings``,
+``Recognizer.load(readings=...)`` override it): ``four`` is the plain reading and the three above; ``seven`` adds
+the input 0.87× as wide and its margins halved and doubled (:func:`reframe`). The shipped ASCII model reads
+seven ways, which its validation set chose; the digit model four, to keep its second look cheap.
+
 Modes (``digitseq recognize --tta``, ``Recognizer.load(tta=...)``):
 
 - ``auto`` (the default): only images the model is unsure of get the second look: those where some
@@ -39,7 +44,10 @@ from .codec import Prediction
 
 MODES = ("auto", "all", "off")       # the first is the default
 GATE = 0.9          # auto: a second look where some character's peak probability is below this
+READINGS = ("four", "seven")        # how many ways the second look reads; the first is the default
 STRETCHES = (1.15, 1.33)
+NARROW = 0.87       # seven: also this much as wide
+REFRAMES = (0.5, 2.0)   # seven: also with the crop's margins this many times as wide (tighter, looser)
 RECROP = 0.9        # a second crop inside the input array replaces the variants when it keeps less than this
 
 
@@ -81,9 +89,47 @@ def thin_strokes(arr: np.ndarray) -> np.ndarray:
     return np.asarray(Image.fromarray(big).resize((w, h), Image.BILINEAR), dtype=np.uint8)
 
 
-def variants(arr: np.ndarray) -> list[np.ndarray]:
-    """The three other ways an input array is read: 1.15× and 1.33× as wide, and with thinner strokes."""
-    return [stretch(arr, f) for f in STRETCHES] + [thin_strokes(arr)]
+def check_readings(readings) -> str:
+    """``readings`` as one of :data:`READINGS` (None: the first); a clear error otherwise."""
+    if readings is None:
+        return READINGS[0]
+    if readings not in READINGS:
+        from .errors import DataError
+
+        raise DataError(f"readings must be one of {', '.join(READINGS)}, got {readings!r}")
+    return readings
+
+
+def reframe(arr: np.ndarray, k: float) -> np.ndarray:
+    """A text-line input array with the crop's margins (:data:`digitseq.textline.PAD_Y`, ``PAD_X`` of the text's
+    height) made ``k`` times as wide: cut for ``k`` < 1, padded with the background level for ``k`` > 1;
+    then resized back to the array's height, the width in proportion. Where the crop met the image's edge the
+    margins were smaller; this works from what they should be."""
+    from .image import background_level
+    from .textline import PAD_X, PAD_Y
+
+    h, w = arr.shape
+    band = h / (1 + 2 * PAD_Y)
+    dy, dx = (1 - k) * PAD_Y * band, (1 - k) * PAD_X * band
+    img = Image.fromarray(np.ascontiguousarray(arr, dtype=np.uint8))
+    if k < 1:
+        box = (dx, dy, w - dx, h - dy)
+        return np.asarray(img.resize((max(1, round((w - 2 * dx) * h / (h - 2 * dy))), h), Image.BILINEAR,
+                                     box=box), dtype=np.uint8)
+    py, px = int(round(-dy)), int(round(-dx))
+    big = np.full((h + 2 * py, w + 2 * px), background_level(arr), np.uint8)
+    big[py:py + h, px:px + w] = arr
+    return np.asarray(Image.fromarray(big).resize((max(1, round(big.shape[1] * h / big.shape[0])), h),
+                                                  Image.BILINEAR), dtype=np.uint8)
+
+
+def variants(arr: np.ndarray, readings: str = "four") -> list[np.ndarray]:
+    """The other ways an input array is read: 1.15× and 1.33× as wide, and with thinner strokes; for
+    ``readings="seven"`` also 0.87× as wide, with its margins halved and with them doubled."""
+    out = [stretch(arr, f) for f in STRETCHES] + [thin_strokes(arr)]
+    if readings == "seven":
+        out += [stretch(arr, NARROW), *(reframe(arr, k) for k in REFRAMES)]
+    return out
 
 
 def recrop(arr: np.ndarray) -> np.ndarray | None:
@@ -98,14 +144,14 @@ def recrop(arr: np.ndarray) -> np.ndarray | None:
     return fit_height(Image.fromarray(np.ascontiguousarray(crop, dtype=np.uint8)), arr.shape[0])
 
 
-def second_look(arr: np.ndarray, textline: bool = False) -> list[np.ndarray]:
+def second_look(arr: np.ndarray, textline: bool = False, readings: str = "four") -> list[np.ndarray]:
     """What an unsure input array is read as after its plain reading: its :func:`variants`; or, when
     ``textline`` (the model reads cropped text lines) and :func:`recrop` finds a tighter line, that and its
     variants."""
     tighter = recrop(arr) if textline else None
     if tighter is None:
-        return variants(arr)
-    return [tighter, *variants(tighter)]
+        return variants(arr, readings)
+    return [tighter, *variants(tighter, readings)]
 
 
 def least_peaks(scores: np.ndarray, lengths: Sequence[int]) -> np.ndarray:

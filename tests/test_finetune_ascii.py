@@ -97,3 +97,4 @@ def test_the_shipped_ascii_model_fine_tunes_on_a_users_folder(first_model, tmp_p
     assert tuned["alphabet"] == PRINTABLE_ASCII == ckpt(shipped)["alphabet"]
     assert tuned["arch"] == ckpt(shipped)["arch"]
     assert tuned["preprocess"]["margin"] == ckpt(shipped)["preprocess"]["margin"] == 32   # reads as it did
+    assert tuned["preprocess"]["tta_readings"] == ckpt(shipped)["preprocess"]["tta_readings"] == "seven"

@@ -12,10 +12,13 @@ from digitseq.errors import DataError
 from digitseq.image import fit_height, list_images, preprocess, text_region
 from digitseq.recognize import Recognizer, predict_batch
 from digitseq.tta import (
+    READINGS,
     check_mode,
+    check_readings,
     combine,
     least_peaks,
     recrop,
+    reframe,
     second_look,
     stretch,
     thin_strokes,
@@ -55,6 +58,37 @@ def test_least_peaks_takes_each_characters_best_step_then_the_worst_character():
     assert least_peaks(_logits(np.clip(steps, 1e-6, 1)), [3]) == pytest.approx([0.6], abs=1e-4)
 
 
+def test_seven_readings_add_a_narrower_one_and_tighter_and_looser_margins():
+    a = _tight_line()                                     # 32 × 60: text 26 rows high, margins 3 rows and ~6.5 columns
+    seven = variants(a, "seven")
+    assert len(seven) == 6
+    for got, want in zip(seven, variants(a)):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(seven[3], stretch(a, 0.87))
+    tight, loose = seven[4:]
+    np.testing.assert_array_equal(tight, reframe(a, 0.5))
+    np.testing.assert_array_equal(loose, reframe(a, 2.0))
+    # band = 32 / 1.24 = 25.8 rows; half the margins cut: 1.55 rows and 3.2 columns a side -> 28.9 × 53.5,
+    # resized to 32 rows: 59 columns. Doubled: 3 more rows and 6 more columns a side (38 × 72), resized: 61.
+    assert tight.shape == (32, 59) and loose.shape == (32, 61)
+    ink = lambda x: (x < 128).any(axis=1).sum()          # noqa: E731  (rows with ink)
+    assert ink(tight) > ink(a) > ink(loose)              # the text fills more of the height, then less
+    assert loose[0, 0] == 255 and tight.dtype == loose.dtype == np.uint8
+    assert [check_readings(r) for r in (None, "four", "seven")] == ["four", "four", "seven"] == [READINGS[0],
+                                                                                                 *READINGS]
+    with pytest.raises(DataError, match="readings must be one of"):
+        check_readings("eight")
+
+
+def test_each_shipped_model_reads_as_it_says(shipped_model):
+    assert Recognizer.load("digits").readings == "four"
+    assert Recognizer.load("ascii").readings == "seven"                   # its validation set chose seven
+    assert Recognizer.load("ascii", backend="torch").readings == "seven"
+    assert Recognizer.load("ascii", readings="four").readings == "four"
+    with pytest.raises(DataError):
+        Recognizer.load("digits", readings="many")
+
+
 def test_the_command_line_offers_the_modes_the_library_has():
     from digitseq.cli import build_parser
     from digitseq.tta import MODES
@@ -65,6 +99,9 @@ def test_the_command_line_offers_the_modes_the_library_has():
         action = next(a for a in build_parser()._subparsers._group_actions[0].choices[command]._actions
                       if a.dest == "tta")
         assert tuple(action.choices) == MODES
+        readings = next(a for a in build_parser()._subparsers._group_actions[0].choices[command]._actions
+                        if a.dest == "readings")
+        assert tuple(readings.choices) == READINGS and args.readings is None     # None: the model's own
 
 
 def test_check_mode():
