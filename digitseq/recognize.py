@@ -127,18 +127,38 @@ def predict_batch(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisat
         return preds
     looks = [second_look(arrays[i], textline, readings) for i in unsure]
     extra = iter(predict_arrays(runner, codec, [v for vs in looks for v in vs], 32, normalisation, beam_width, raw,
-                                margin=margin))
+                                margin=margin, columns=SECOND_LOOK_COLUMNS))
     for i, vs in zip(unsure, looks):
         preds[i] = combine([preds[i], *islice(extra, len(vs))])
     return preds
 
 
+SECOND_LOOK_COLUMNS = 32 * 640   # the second look's batches: 32 images up to 640 wide, fewer of wider ones
+
+
+def width_batches(widths: Sequence[int], batch_size: int, columns: int | None = None) -> list[list[int]]:
+    """Indices in order of width (stable), cut into batches of at most ``batch_size``, and, when ``columns`` is
+    given, of at most ``columns`` columns once padded to the batch's widest image (one image at least)."""
+    order = np.argsort(np.asarray(widths), kind="stable").tolist()
+    if columns is None:
+        return [order[s:s + batch_size] for s in range(0, len(order), batch_size)]
+    batches: list[list[int]] = [[]]
+    for i in order:       # widths ascend, so the image being added is the batch's widest
+        b = batches[-1]
+        if b and (len(b) >= batch_size or (len(b) + 1) * widths[i] > columns):
+            batches.append(b := [])
+        b.append(i)
+    return batches if batches[0] else []
+
+
 def predict_arrays(model, codec: Codec, arrays: Sequence[np.ndarray], batch_size: int = 128,
                    normalisation: dict | None = None, beam_width: int = 1, raw: bool = False,
                    device="cpu", margin: int = 0, tta: str = "off", textline: bool = False,
-                   readings: str = "four") -> list[Prediction]:
+                   readings: str = "four", columns: int | None = None) -> list[Prediction]:
     """Predict preprocessed grey arrays, batching images of similar width; results in input order.
-    ``tta``, ``textline``, ``readings``: as :func:`predict_batch`.
+    ``tta``, ``textline``, ``readings``: as :func:`predict_batch`. ``columns``: a batch also ends before its
+    images, padded to the widest, would hold more than this many columns (so a few very wide ones do not make the
+    runtime allocate for ``batch_size`` of them); None: by count only.
 
     ``model`` is a torch CRNN (put in eval mode for the call) or a runtime model such as
     :class:`digitseq.runtime.OnnxModel`.
@@ -149,10 +169,9 @@ def predict_arrays(model, codec: Codec, arrays: Sequence[np.ndarray], batch_size
     if was_training:
         model.eval()
     try:
-        order = np.argsort([a.shape[1] for a in arrays], kind="stable")
+        widths = [a.shape[1] for a in arrays]
         out: list[Prediction | None] = [None] * len(arrays)
-        for s in range(0, len(order), batch_size):
-            idx = order[s:s + batch_size]
+        for idx in width_batches(widths, batch_size, columns):
             for i, p in zip(idx, predict_batch(runner, codec, [arrays[i] for i in idx], normalisation, beam_width, raw,
                                                margin, tta, textline, readings)):
                 out[i] = p

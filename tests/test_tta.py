@@ -265,3 +265,14 @@ def test_tta_from_the_command_line(digits_dir, shipped_model, capsys, tmp_path):
         main(["recognize", str(digits_dir), "--tta", "sometimes"])
     assert exc.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_width_batches_cut_by_count_and_by_padded_columns():
+    from digitseq.recognize import width_batches
+
+    widths = [5, 3, 9, 1]                                   # ascending: indices 3, 1, 0, 2
+    assert width_batches(widths, 2) == [[3, 1], [0, 2]]
+    # at most 12 columns padded: [1, 3] -> 2 × 3 = 6; adding 5 -> 3 × 5 = 15 > 12; then 5 and 9 -> 2 × 9 = 18 > 12
+    assert width_batches(widths, 3, 12) == [[3, 1], [0], [2]]
+    assert width_batches([100], 3, 10) == [[0]]            # one image wider than the budget still gets a batch
+    assert width_batches([], 3, 10) == [] and width_batches([4, 4, 4], 8, 12) == [[0, 1, 2]]
