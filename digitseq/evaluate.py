@@ -36,8 +36,8 @@ def evaluate_folder(data: str | Path, model: str | Path | Recognizer | None = No
     report["errors"] = [{**e, "path": str(ls.paths[e["index"]])}
                         for e in worst_errors(ls.labels, texts, [p.confidence for p in preds], errors)]
     report.update(data=str(data), model=rec.checkpoint.get("path", "?"), backend=rec.backend,
-                  textline=rec.textline, margin=rec.margin, tta=rec.tta, readings=rec.readings, batch_size=batch_size, beam_width=beam_width,
-                  seconds=round(seconds, 2))
+                  textline=rec.textline, margin=rec.margin, tta=rec.tta, readings=rec.readings, batch_size=batch_size,
+                  beam_width=beam_width, seconds=round(seconds, 2))
     return report
 
 

@@ -218,8 +218,8 @@ class Recognizer:
         model's own preprocessing settings (None: the model's).
         ``threads``: image readers for :meth:`predict_files` (default one per core, 2 to 8);
         onnxruntime gets a quarter as many intra-op threads (at least one: on 2 cores the network has one
-        core and the decoding the other). ``tta``: "auto" (default) reads images the model is unsure of three
-        more ways and pools the readings, "all" every image, "off" none (:mod:`digitseq.tta`); ``readings``: how many
+        core and the decoding the other). ``tta``: "auto" (default) reads images the model is unsure of more
+        ways and pools the readings, "all" every image, "off" none (:mod:`digitseq.tta`); ``readings``: how many
         ways ("four" or "seven"; None: the model's own ``tta_readings``, else "four").
         """
         path, backend = resolve_model(model, backend)

@@ -6,9 +6,9 @@ confidence, and the text with the largest sum wins; its confidence is that sum o
 
 For a model that reads cropped text lines, the text line is also looked for again inside the input array
 (:func:`recrop`): where small text sits in a frame, beside a stray line or in a noisy patch, the first crop
-can keep much of that around it, and the text reaches the network small. When the second crop is tighter (under :data:`RECROP` of the
-array's pixels), its reading and its three variants take the place of the plain array's variants (the plain
-reading stays in the pool).
+can keep much of that around it, and the text reaches the network small. When the second crop is tighter
+(under :data:`RECROP` of the array's pixels), its reading and its variants take the place of the plain array's
+variants (the plain reading stays in the pool).
 
 How many ways (:data:`READINGS`; a model says which in its preprocessing, ``tta_readings``; ``--readings``,
 ``Recognizer.load(readings=...)`` override it): ``four`` is the plain reading and the three above; ``seven`` adds
@@ -111,6 +111,7 @@ def reframe(arr: np.ndarray, k: float) -> np.ndarray:
     h, w = arr.shape
     band = h / (1 + 2 * PAD_Y)
     dy, dx = (1 - k) * PAD_Y * band, (1 - k) * PAD_X * band
+    dy, dx = min(dy, (h - 1) / 2), min(dx, (w - 1) / 2)     # a very narrow array keeps a column at least
     img = Image.fromarray(np.ascontiguousarray(arr, dtype=np.uint8))
     if k < 1:
         box = (dx, dy, w - dx, h - dy)

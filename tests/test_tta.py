@@ -74,6 +74,8 @@ def test_seven_readings_add_a_narrower_one_and_tighter_and_looser_margins():
     ink = lambda x: (x < 128).any(axis=1).sum()          # noqa: E731  (rows with ink)
     assert ink(tight) > ink(a) > ink(loose)              # the text fills more of the height, then less
     assert loose[0, 0] == 255 and tight.dtype == loose.dtype == np.uint8
+    for narrow in (np.full((48, 8), 255, np.uint8), np.full((32, 2), 0, np.uint8)):    # margins wider than it
+        assert reframe(narrow, 0.5).shape[0] == narrow.shape[0] and reframe(narrow, 2.0).shape[0] == narrow.shape[0]
     assert [check_readings(r) for r in (None, "four", "seven")] == ["four", "four", "seven"] == [READINGS[0],
                                                                                                  *READINGS]
     with pytest.raises(DataError, match="readings must be one of"):
