@@ -4,8 +4,9 @@
     python benchmarks/bench_tta.py --sets wild_five_digits,captcha_digits_500 --out results/bench_tta_report.json
 
 Every image is read and cropped once, then resized each candidate way (``candidates``) and read by the model;
-readings are combined as :func:`digitseq.tta.combine` does (the text with the largest sum of confidences)
-for each set of candidates in ``COMBINATIONS``, and by the oracle (right if any candidate is right: the
+readings are combined as :func:`digitseq.tta.combine` does (the text with the largest sum of confidences, the
+rule by which the variants were chosen; recognition now pools by likelihood, :func:`digitseq.tta.choose`, which
+``auto`` goes through) for each set of candidates in ``COMBINATIONS``, and by the oracle (right if any candidate is right: the
 ceiling of any rule). ``auto`` is the shipped reading (``tta="auto"``: only images whose least character
 peak, :func:`digitseq.tta.least_peaks`, is below :data:`digitseq.tta.GATE` read again); ``looked again`` is
 their share; ``auto_by_readings``: the same, four and seven ways (the model's own, ``tta_readings``, is ``auto``).

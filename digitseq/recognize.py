@@ -32,10 +32,10 @@ import numpy as np
 from PIL import Image
 
 from . import WEIGHTS_DIR
-from .codec import Codec, Prediction
+from .codec import Codec, Prediction, log_softmax
 from .errors import CheckpointError, DataError
 from .image import NORMALISATION, default_workers, iter_loaded, load, pad_array, preprocess
-from .tta import GATE, check_mode, check_readings, combine, least_peaks, second_look
+from .tta import GATE, check_mode, check_readings, choose, least_peaks, second_look
 
 MODEL_NAMES = ("digits", "ascii")
 DEFAULT_MODEL = "digits"
@@ -126,10 +126,20 @@ def predict_batch(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisat
     if not unsure:
         return preds
     looks = [second_look(arrays[i], textline, readings) for i in unsure]
-    extra = iter(predict_arrays(runner, codec, [v for vs in looks for v in vs], 32, normalisation, beam_width, raw,
-                                margin=margin, columns=SECOND_LOOK_COLUMNS))
+    more = [v for vs in looks for v in vs]
+    more_preds: list = [None] * len(more)
+    more_lp: list = [None] * len(more)
+    for idx in width_batches([v.shape[1] for v in more], 32, SECOND_LOOK_COLUMNS):
+        x, w = pad_array([more[j] for j in idx], normalisation, margin)
+        s, n = runner.run(x), runner.output_lengths(w)
+        for k, (j, p) in enumerate(zip(idx, codec.decode_scores(s, n, beam_width, raw))):
+            more_preds[j], more_lp[j] = p, log_softmax(s[k, : int(n[k])])
+    pos = 0
     for i, vs in zip(unsure, looks):
-        preds[i] = combine([preds[i], *islice(extra, len(vs))])
+        k = len(vs)
+        preds[i] = choose([preds[i], *more_preds[pos:pos + k]],
+                          [log_softmax(scores[i, : int(lengths[i])]), *more_lp[pos:pos + k]], codec)
+        pos += k
     return preds
 
 

