@@ -52,6 +52,7 @@ READINGS = ("four", "seven")        # how many ways the second look reads; the f
 STRETCHES = (1.15, 1.33)
 NARROW = 0.87       # seven: also this much as wide
 REFRAMES = (0.5, 2.0)   # seven: also with the crop's margins this many times as wide (tighter, looser)
+RESCALE = 4         # ctc_log_likelihoods: rescale the forward probabilities every this many steps
 RECROP = 0.9        # a second crop inside the input array replaces the variants when it keeps less than this
 
 
@@ -181,11 +182,12 @@ def ctc_log_likelihoods(log_probs: Sequence[np.ndarray], labels: Sequence[Sequen
     """R × N: log p(labels[n] | log_probs[r]) by the CTC forward algorithm (blank = class 0), for R readings of
     one image (each T_r × C log-probabilities; their lengths may differ) and N label sequences at once.
 
-    Every reading and every label runs in one loop over time steps, in probabilities rescaled at each step
-    (the log of the scale kept aside), which is exact and a few times cheaper than log-space sums: readings are
-    padded to the longest, and a reading's states stop moving past its own end; labels are interleaved with
-    blanks and padded, and a label's states beyond its own length never feed the ones before them. A label a
-    reading cannot emit (too long for its steps) gets a log-likelihood below -1e30.
+    Every reading and every label runs in one loop over time steps, each step one product with a transition
+    matrix per label, in probabilities rescaled every :data:`RESCALE` steps (the log of the scale kept aside),
+    which is exact and cheaper than log-space sums: readings are padded to the longest, and a reading's states
+    stop moving past its own end; labels are interleaved with blanks and padded, and a label's states beyond its
+    own length never feed the ones before them. A label a reading cannot emit (too long for its steps) gets a
+    log-likelihood below -1e30.
     """
     r_n, n_n = len(log_probs), len(labels)
     lengths = np.array([len(lp) for lp in log_probs])
@@ -198,26 +200,30 @@ def ctc_log_likelihoods(log_probs: Sequence[np.ndarray], labels: Sequence[Sequen
     ext = np.zeros((n_n, s_n), np.intp)                  # blank, y1, blank, y2, ..., blank (padded with blanks)
     for n, y in enumerate(labels):
         ext[n, 1: 2 * len(y): 2] = y
-    skip = np.zeros((n_n, s_n))                          # may come from two states back: y_k after a different y_k-1
-    skip[:, 2:] = (ext[:, 2:] != 0) & (ext[:, 2:] != ext[:, :-2])
+    # transitions as one matrix per label: stay, move one state on, or skip a blank between different labels
+    move = np.zeros((n_n, s_n, s_n))
+    idx = np.arange(s_n)
+    move[:, idx, idx] = 1.0
+    move[:, idx[:-1], idx[1:]] = 1.0
+    skip = (ext[:, 2:] != 0) & (ext[:, 2:] != ext[:, :-2])
+    move[:, idx[:-2], idx[2:]] = skip
     emit = prob[:, :, ext]                               # R × T × N × S
-    alpha = np.zeros((r_n, n_n, s_n))
-    alpha[:, :, :2] = emit[:, 0, :, :2]
+    alpha = emit[:, 0, :, None, :] * (idx < 2)           # R × N × 1 × S: start in the first blank or the first label
     log_scale = np.zeros((r_n, n_n))
+    live_until = lengths[:, None, None, None]
     for t in range(1, t_max):
-        step = alpha.copy()
-        step[:, :, 1:] += alpha[:, :, :-1]
-        step[:, :, 2:] += alpha[:, :, :-2] * skip[:, 2:]
-        step *= emit[:, t]
-        top = step.max(axis=2)
-        top[top <= 0] = 1.0
-        step /= top[:, :, None]
-        live = t < lengths
-        alpha[live] = step[live]
-        log_scale[live] += np.log(top[live])
+        step = (alpha @ move) * emit[:, t, :, None, :]
+        alpha = np.where(t < live_until, step, alpha)    # a reading past its end keeps its last states
+        if t % RESCALE == 0 or t == t_max - 1:           # rescale now and then (float64 has room for a few steps)
+            top = alpha.max(axis=(2, 3))
+            top[top <= 0] = 1.0
+            alpha /= top[:, :, None, None]
+            log_scale += np.log(top)
+    alpha = alpha[:, :, 0, :]
     ends = np.array([2 * len(y) for y in labels])        # the last state of each label: its final blank
     final = np.take_along_axis(alpha, ends[None, :, None], axis=2)[..., 0]
-    final = final + np.where(ends > 0, np.take_along_axis(alpha, np.maximum(ends - 1, 0)[None, :, None], axis=2)[..., 0], 0)
+    before = np.take_along_axis(alpha, np.maximum(ends - 1, 0)[None, :, None], axis=2)[..., 0]
+    final = final + np.where(ends > 0, before, 0)
     with np.errstate(divide="ignore"):
         return np.where(final > 0, np.log(np.maximum(final, 1e-300)), -1e31) + log_scale
 
