@@ -32,7 +32,7 @@ import numpy as np
 from PIL import Image
 
 from . import WEIGHTS_DIR
-from .codec import Codec, Prediction, log_softmax
+from .codec import Codec, Prediction
 from .errors import CheckpointError, DataError
 from .image import NORMALISATION, default_workers, iter_loaded, load, pad_array, preprocess
 from .tta import GATE, check_mode, check_readings, choose, least_peaks, second_look
@@ -116,9 +116,7 @@ def predict_batch(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisat
     (:mod:`digitseq.tta`), "off" none; ``textline``: the arrays are cropped text lines (the model's
     preprocessing), so the second look may also crop them again (:func:`digitseq.tta.second_look`);
     ``readings``: how many ways it reads them (:data:`digitseq.tta.READINGS`)."""
-    x, widths = pad_array(arrays, normalisation, margin)
-    scores, lengths = runner.run(x), runner.output_lengths(widths)
-    preds = codec.decode_scores(scores, lengths, beam_width, raw)
+    preds, scores, lengths = _read(runner, codec, arrays, normalisation, margin, beam_width, raw)
     if tta == "off":
         return preds
     unsure = (range(len(arrays)) if tta == "all"
@@ -128,19 +126,26 @@ def predict_batch(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisat
     looks = [second_look(arrays[i], textline, readings) for i in unsure]
     more = [v for vs in looks for v in vs]
     more_preds: list = [None] * len(more)
-    more_lp: list = [None] * len(more)
+    more_scores: list = [None] * len(more)          # each reading's T×C scores, up to its own length
     for idx in width_batches([v.shape[1] for v in more], 32, SECOND_LOOK_COLUMNS):
-        x, w = pad_array([more[j] for j in idx], normalisation, margin)
-        s, n = runner.run(x), runner.output_lengths(w)
-        for k, (j, p) in enumerate(zip(idx, codec.decode_scores(s, n, beam_width, raw))):
-            more_preds[j], more_lp[j] = p, log_softmax(s[k, : int(n[k])])
+        p, s, n = _read(runner, codec, [more[j] for j in idx], normalisation, margin, beam_width, raw)
+        for k, j in enumerate(idx):
+            more_preds[j], more_scores[j] = p[k], s[k, : int(n[k])]
     pos = 0
     for i, vs in zip(unsure, looks):
         k = len(vs)
         preds[i] = choose([preds[i], *more_preds[pos:pos + k]],
-                          [log_softmax(scores[i, : int(lengths[i])]), *more_lp[pos:pos + k]], codec)
+                          [scores[i, : int(lengths[i])], *more_scores[pos:pos + k]], codec)
         pos += k
     return preds
+
+
+def _read(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisation: dict, margin: int, beam_width: int,
+          raw: bool) -> tuple[list[Prediction], np.ndarray, np.ndarray]:
+    """One forward pass over arrays of one height: their decoded predictions, the B×T×C scores and the lengths."""
+    x, widths = pad_array(arrays, normalisation, margin)
+    scores, lengths = runner.run(x), runner.output_lengths(widths)
+    return codec.decode_scores(scores, lengths, beam_width, raw), scores, lengths
 
 
 SECOND_LOOK_COLUMNS = 32 * 640   # the second look's batches: 32 images up to 640 wide, fewer of wider ones

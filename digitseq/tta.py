@@ -44,7 +44,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from .codec import Prediction
+from .codec import Prediction, log_softmax
 
 MODES = ("auto", "all", "off")       # the first is the default
 GATE = 0.9          # auto: a second look where some character's peak probability is below this
@@ -228,16 +228,17 @@ def ctc_log_likelihoods(log_probs: Sequence[np.ndarray], labels: Sequence[Sequen
         return np.where(final > 0, np.log(np.maximum(final, 1e-300)), -1e31) + log_scale
 
 
-def choose(predictions: Sequence[Prediction], log_probs: Sequence[np.ndarray], codec) -> Prediction:
+def choose(predictions: Sequence[Prediction], scores: Sequence[np.ndarray], codec) -> Prediction:
     """One reading from several of the same image, by likelihood: of the texts the readings decoded, the one
     with the highest mean probability over the readings (each reading's CTC likelihood of it, over every
-    alignment, :func:`ctc_log_likelihoods`). Ties go to the text read first (the plain image's). Its confidence
-    is the sum of the confidences of the readings that decoded it over their number, as :func:`combine` gives;
-    ``raw`` is that of its surest reading."""
+    alignment, :func:`ctc_log_likelihoods`). ``scores``: each reading's T×C scores (logits or
+    log-probabilities), normalised here only when the readings disagree. Ties go to the text read first (the
+    plain image's). Its confidence is the sum of the confidences of the readings that decoded it over their
+    number, as :func:`combine` gives; ``raw`` is that of its surest reading."""
     texts = list(dict.fromkeys(p.text for p in predictions))
     if len(texts) == 1:
         return combine(predictions)
-    ll = ctc_log_likelihoods(log_probs, [codec.encode(t) if t else [] for t in texts])
+    ll = ctc_log_likelihoods([log_softmax(s) for s in scores], [codec.encode(t) for t in texts])
     top = ll.max(axis=0)
     mean = top + np.log(np.exp(ll - top).sum(axis=0))    # log of the summed (so the mean's) probability
     best = texts[int(np.argmax(mean))]
