@@ -39,11 +39,13 @@ def main(argv=None) -> int:
                     help="test-time augmentation, as digitseq evaluate --tta")
     ap.add_argument("--readings", choices=READINGS, default=None,
                     help="how many ways, as digitseq evaluate --readings (default: the model's own)")
+    ap.add_argument("--partner", default=None,
+                    help="the second look's second model, as digitseq evaluate --partner (default: the model's own)")
     a = ap.parse_args(argv)
     from digitseq.evaluate import evaluate_folder
     from digitseq.recognize import Recognizer
 
-    rec = Recognizer.load(a.model, tta=a.tta, readings=a.readings)
+    rec = Recognizer.load(a.model, tta=a.tta, readings=a.readings, partner=a.partner)
     sets = a.sets.split(",") if a.sets else (ASCII_SETS if rec.alphabet == ASCII else DIGIT_SETS)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)

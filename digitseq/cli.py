@@ -75,6 +75,9 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--readings", choices=["four", "seven"], default=None,
                    help="how many ways --tta reads an image: four, or seven (also 0.87x as wide, with tighter and "
                         "looser margins); default: the model's own (seven for ascii, four for digits)")
+    p.add_argument("--partner", default=None, metavar="MODEL",
+                   help="a second model of the same alphabet that --tta also reads each unsure image with: a .pt / "
+                        ".onnx path, or off; default: the model's own (digits-h48 beside the shipped digit model)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -326,7 +329,7 @@ def cmd_recognize(a) -> int:
 
     paths = list_images(a.paths)
     rec = Recognizer.load(a.model, backend=a.backend, textline=a.textline, threads=a.threads, margin=a.margin,
-                          tta=a.tta, readings=a.readings)
+                          tta=a.tta, readings=a.readings, partner=a.partner)
     out = _open_output(a.output, a.force)
     t0 = time.perf_counter()
     writer, failed = _RowWriter(out, a.format, a.raw), 0
@@ -354,7 +357,7 @@ def cmd_evaluate(a) -> int:
         _check_output(Path(a.json), a.force)
     report = evaluate_folder(a.data, a.model, images=a.images, beam_width=a.beam_width, batch_size=a.batch_size,
                              errors=a.errors, backend=a.backend, textline=a.textline, threads=a.threads,
-                             margin=a.margin, tta=a.tta, readings=a.readings)
+                             margin=a.margin, tta=a.tta, readings=a.readings, partner=a.partner)
     print(format_report(report))
     if a.json:
         Path(a.json).parent.mkdir(parents=True, exist_ok=True)

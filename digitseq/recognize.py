@@ -15,8 +15,10 @@ Many files (:meth:`Recognizer.predict_files`) go through a pipeline: readers dec
 images ahead (forked processes from 256 files on, threads below; see :func:`digitseq.image.use_processes`)
 while network threads run width-sorted batches of a bounded window (onnxruntime releases the GIL);
 results come back in input order, memory stays flat. Images the model is unsure of are read three or four more
-ways, their text line cropped again where that finds it tighter, and the readings pooled (test-time
-augmentation, :mod:`digitseq.tta`; ``tta="off"`` reads each once).
+ways, their text line cropped again where that finds it tighter, and, where the model names a partner
+(``preprocess.tta_partner``: another model of the same alphabet beside it, such as the shipped ``digits-h48``), once
+by that partner from its own input array; the readings are pooled (test-time augmentation, :mod:`digitseq.tta`;
+``tta="off"`` reads each once).
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from __future__ import annotations
 import importlib.util
 import os
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -107,15 +110,25 @@ def _runner(model, device="cpu"):
     return model if hasattr(model, "run") else TorchModel(model, device)
 
 
+class Partner(NamedTuple):
+    """A second model in the second look: its runner and preprocessing, and ``fetch(i)``, its own input array for
+    image ``i`` of the batch being read (None where there is none)."""
+    runner: object
+    normalisation: dict
+    margin: int
+    fetch: Callable[[int], np.ndarray | None]
+
+
 def predict_batch(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisation: dict = NORMALISATION,
                   beam_width: int = 1, raw: bool = False, margin: int = 0, tta: str = "off",
-                  textline: bool = False, readings: str = "four") -> list[Prediction]:
+                  textline: bool = False, readings: str = "four", partner: Partner | None = None) -> list[Prediction]:
     """One forward pass over preprocessed arrays (same height), decoded. ``margin``: columns of background the
     network sees after each image at least (:func:`digitseq.image.pad_array`); its time steps are not decoded.
     ``tta``: "auto" reads the images the model is unsure of more ways, "all" every image
     (:mod:`digitseq.tta`), "off" none; ``textline``: the arrays are cropped text lines (the model's
     preprocessing), so the second look may also crop them again (:func:`digitseq.tta.second_look`);
-    ``readings``: how many ways it reads them (:data:`digitseq.tta.READINGS`)."""
+    ``readings``: how many ways it reads them (:data:`digitseq.tta.READINGS`); ``partner``: a second model
+    that reads each of them once more, from its own input array, into the same pool."""
     preds, scores, lengths = _read(runner, codec, arrays, normalisation, margin, beam_width, raw)
     if tta == "off":
         return preds
@@ -124,20 +137,37 @@ def predict_batch(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisat
     if not unsure:
         return preds
     looks = [second_look(arrays[i], textline, readings) for i in unsure]
-    more = [v for vs in looks for v in vs]
-    more_preds: list = [None] * len(more)
-    more_scores: list = [None] * len(more)          # each reading's T×C scores, up to its own length
-    for idx in width_batches([v.shape[1] for v in more], 32, SECOND_LOOK_COLUMNS):
-        p, s, n = _read(runner, codec, [more[j] for j in idx], normalisation, margin, beam_width, raw)
-        for k, j in enumerate(idx):
-            more_preds[j], more_scores[j] = p[k], s[k, : int(n[k])]
+    more_preds, more_scores = _read_each(runner, codec, [v for vs in looks for v in vs], normalisation, margin,
+                                         beam_width, raw)
+    by_partner: dict[int, tuple[Prediction, np.ndarray]] = {}
+    if partner is not None:
+        theirs = {i: a for i in unsure if (a := partner.fetch(i)) is not None}
+        p, s = _read_each(partner.runner, codec, list(theirs.values()), partner.normalisation, partner.margin,
+                          beam_width, raw)
+        by_partner = dict(zip(theirs, zip(p, s)))
     pos = 0
     for i, vs in zip(unsure, looks):
         k = len(vs)
-        preds[i] = choose([preds[i], *more_preds[pos:pos + k]],
-                          [scores[i, : int(lengths[i])], *more_scores[pos:pos + k]], codec)
+        pool, pool_scores = [preds[i], *more_preds[pos:pos + k]], [scores[i, : int(lengths[i])], *more_scores[pos:pos + k]]
+        if i in by_partner:
+            pool.append(by_partner[i][0])
+            pool_scores.append(by_partner[i][1])
+        preds[i] = choose(pool, pool_scores, codec)
         pos += k
     return preds
+
+
+def _read_each(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisation: dict, margin: int,
+               beam_width: int, raw: bool) -> tuple[list[Prediction], list[np.ndarray]]:
+    """Arrays of one height and any widths, read in batches of similar width (:data:`SECOND_LOOK_COLUMNS`):
+    each one's prediction and T×C scores (up to its own length), in input order."""
+    preds: list = [None] * len(arrays)
+    scores: list = [None] * len(arrays)
+    for idx in width_batches([v.shape[1] for v in arrays], 32, SECOND_LOOK_COLUMNS):
+        p, s, n = _read(runner, codec, [arrays[j] for j in idx], normalisation, margin, beam_width, raw)
+        for k, j in enumerate(idx):
+            preds[j], scores[j] = p[k], s[k, : int(n[k])]
+    return preds, scores
 
 
 def _read(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisation: dict, margin: int, beam_width: int,
@@ -169,9 +199,11 @@ def width_batches(widths: Sequence[int], batch_size: int, columns: int | None = 
 def predict_arrays(model, codec: Codec, arrays: Sequence[np.ndarray], batch_size: int = 128,
                    normalisation: dict | None = None, beam_width: int = 1, raw: bool = False,
                    device="cpu", margin: int = 0, tta: str = "off", textline: bool = False,
-                   readings: str = "four", columns: int | None = None) -> list[Prediction]:
+                   readings: str = "four", columns: int | None = None, partner: Partner | None = None
+                   ) -> list[Prediction]:
     """Predict preprocessed grey arrays, batching images of similar width; results in input order.
-    ``tta``, ``textline``, ``readings``: as :func:`predict_batch`. ``columns``: a batch also ends before its
+    ``tta``, ``textline``, ``readings``: as :func:`predict_batch`; ``partner`` too, its ``fetch(i)`` giving its
+    input for ``arrays[i]``. ``columns``: a batch also ends before its
     images, padded to the widest, would hold more than this many columns (so a few very wide ones do not make the
     runtime allocate for ``batch_size`` of them); None: by count only.
 
@@ -188,7 +220,7 @@ def predict_arrays(model, codec: Codec, arrays: Sequence[np.ndarray], batch_size
         out: list[Prediction | None] = [None] * len(arrays)
         for idx in width_batches(widths, batch_size, columns):
             for i, p in zip(idx, predict_batch(runner, codec, [arrays[i] for i in idx], normalisation, beam_width, raw,
-                                               margin, tta, textline, readings)):
+                                               margin, tta, textline, readings, _in_batch(partner, idx))):
                 out[i] = p
     finally:
         if was_training:
@@ -196,12 +228,36 @@ def predict_arrays(model, codec: Codec, arrays: Sequence[np.ndarray], batch_size
     return out  # type: ignore[return-value]
 
 
+def _load_partner(partner, path: Path, preprocess: dict, device: str, backend: str, threads: int | None,
+                  tta, textline: bool | None) -> Recognizer | None:
+    """The partner :meth:`Recognizer.load` gives a model at ``path`` (see there; ``textline`` overrides its
+    preprocessing as the model's); None for none."""
+    if partner == "off" or check_mode(tta) == "off":
+        return None
+    if partner is None:
+        name = preprocess.get("tta_partner")
+        if not name:
+            return None
+        partner = path.with_name(f"{name}{path.suffix}")
+        if not partner.is_file():
+            return None
+    return Recognizer.load(partner, device, backend, textline=textline, threads=threads, tta="off", partner="off")
+
+
+def _in_batch(partner: Partner | None, idx: Sequence[int]) -> Partner | None:
+    """``partner`` with its ``fetch`` taking positions in a batch of the images ``idx``."""
+    if partner is None:
+        return None
+    return partner._replace(fetch=lambda k, fetch=partner.fetch, idx=idx: fetch(idx[k]))
+
+
 class Recognizer:
     """A loaded CRNN with its alphabet and preprocessing, ready to read images."""
 
     def __init__(self, model, alphabet: str, input_height: int, normalisation: dict, device: str = "cpu",
                  checkpoint: dict | None = None, textline: bool | None = None, workers: int | None = None,
-                 margin: int | None = None, tta: str | bool = "auto", readings: str | None = None):
+                 margin: int | None = None, tta: str | bool = "auto", readings: str | None = None,
+                 partner: Recognizer | None = None):
         if hasattr(model, "to") and not hasattr(model, "run"):   # a torch module
             model = model.to(device).eval()
         self.model = model
@@ -222,11 +278,15 @@ class Recognizer:
         self.readings = check_readings(readings)
         self.workers = workers
         self.tta = check_mode(tta)
+        if partner is not None and partner.alphabet != alphabet:
+            raise CheckpointError(f"the partner model reads {partner.alphabet!r}, this one {alphabet!r}: a partner "
+                                  "must read the same alphabet")
+        self.partner = partner      # a second model in the second look (None: none)
 
     @classmethod
     def load(cls, model: str | Path | None = None, device: str = "cpu", backend: str = "auto",
              textline: bool | None = None, threads: int | None = None, margin: int | None = None,
-             tta: str | bool = "auto", readings: str | None = None) -> Recognizer:
+             tta: str | bool = "auto", readings: str | None = None, partner: str | Path | None = None) -> Recognizer:
         """Load a model by name (``"digits"``, the default, or ``"ascii"``) or by path (``.pt`` or ``.onnx``).
 
         ``textline`` and ``margin`` (columns of background after each image, :func:`predict_batch`) override the
@@ -235,7 +295,11 @@ class Recognizer:
         onnxruntime gets a quarter as many intra-op threads (at least one: on 2 cores the network has one
         core and the decoding the other). ``tta``: "auto" (default) reads images the model is unsure of more
         ways and pools the readings, "all" every image, "off" none (:mod:`digitseq.tta`); ``readings``: how many
-        ways ("four" or "seven"; None: the model's own ``tta_readings``, else "four").
+        ways ("four" or "seven"; None: the model's own ``tta_readings``, else "four"). ``partner``: a second model
+        of the same alphabet that reads each unsure image once more, from its own input array, into the second
+        look's pool: a name or path as ``model``, "off" for none, None for the model's own (its preprocessing's
+        ``tta_partner``, a file name beside the model with the same suffix; none where that file is absent).
+        Not loaded with ``tta="off"``.
         """
         path, backend = resolve_model(model, backend)
         if backend == "onnx":
@@ -245,7 +309,8 @@ class Recognizer:
             use_textline = bool(net.preprocess.get("textline", False)) if textline is None else textline
             return cls(net, net.alphabet, net.input_height, net.normalisation, "cpu",
                        {"path": net.path, "backend": "onnx", "preprocess": {**net.preprocess, "textline": use_textline}},
-                       textline=use_textline, workers=threads, margin=margin, tta=tta, readings=readings)
+                       textline=use_textline, workers=threads, margin=margin, tta=tta, readings=readings,
+                       partner=_load_partner(partner, path, net.preprocess, device, backend, threads, tta, textline))
         if not _installed("torch"):
             raise CheckpointError(f"{path}: a PyTorch checkpoint needs torch (pip install 'digitseq[train]'); "
                                   "or use an exported .onnx model")
@@ -258,7 +323,9 @@ class Recognizer:
         use_textline = bool((ckpt.get("preprocess") or {}).get("textline", False)) if textline is None else textline
         meta["backend"] = "torch"
         return cls(model_from_checkpoint(ckpt), ckpt["alphabet"], ckpt["input_height"], ckpt["normalisation"],
-                   device, meta, textline=use_textline, workers=threads, margin=margin, tta=tta, readings=readings)
+                   device, meta, textline=use_textline, workers=threads, margin=margin, tta=tta, readings=readings,
+                   partner=_load_partner(partner, path, ckpt.get("preprocess") or {}, device, backend, threads, tta,
+                                         textline))
 
     @property
     def alphabet(self) -> str:
@@ -285,10 +352,29 @@ class Recognizer:
         runner = self.runner.alone() if hasattr(self.runner, "alone") else self.runner
         if single:
             return predict_batch(runner, self.codec, [self.prepare(images)], self.normalisation, beam_width, raw,
-                                 self.margin, self.tta, self.textline, self.readings)[0]
+                                 self.margin, self.tta, self.textline, self.readings,
+                                 self._partner(lambda i: images, alone=True))[0]
+        images = list(images)
         arrays = [self.prepare(im) for im in images]
         return predict_arrays(runner, self.codec, arrays, batch_size, self.normalisation, beam_width, raw,
-                              margin=self.margin, tta=self.tta, textline=self.textline, readings=self.readings)
+                              margin=self.margin, tta=self.tta, textline=self.textline, readings=self.readings,
+                              partner=self._partner(images.__getitem__, alone=True))
+
+    def _partner(self, source: Callable[[int], object], alone: bool = False) -> Partner | None:
+        """:attr:`partner` for :func:`predict_batch`, reading image ``i`` from ``source(i)`` (a path, PIL image or
+        array); ``alone``: nothing runs beside it (an ONNX partner gets its two-thread session)."""
+        other = self.partner
+        if other is None or self.tta == "off":
+            return None
+        runner = other.runner.alone() if alone and hasattr(other.runner, "alone") else other.runner
+
+        def fetch(i: int) -> np.ndarray | None:
+            try:
+                return other.prepare(source(i))
+            except DataError:
+                return None
+
+        return Partner(runner, other.normalisation, other.margin, fetch)
 
     def predict_files(self, paths: Sequence[str | Path], batch_size: int = 32, beam_width: int = 1,
                       raw: bool = False, progress: bool = False, window: int = 512
@@ -333,7 +419,8 @@ class Recognizer:
                     idx = ok[s:s + batch_size]
                     jobs.append((idx, net.submit(predict_batch, self.runner, self.codec, [loaded[i][0] for i in idx],
                                                  self.normalisation, beam_width, raw, self.margin, self.tta,
-                                                 self.textline, self.readings)))
+                                                 self.textline, self.readings,
+                                                 _in_batch(self._partner(lambda i, s=start: paths[s + i]), idx))))
                 in_flight.append((start, loaded, jobs))
                 if len(in_flight) > 1:
                     yield from finish(*in_flight.popleft())

@@ -8,9 +8,9 @@ from PIL import Image, ImageFilter
 
 from digitseq.cli import main
 from digitseq.codec import Prediction
-from digitseq.errors import DataError
+from digitseq.errors import CheckpointError, DataError
 from digitseq.image import fit_height, list_images, preprocess, text_region
-from digitseq.recognize import Recognizer, predict_batch
+from digitseq.recognize import Partner, Recognizer, predict_batch
 from digitseq.tta import (
     READINGS,
     check_mode,
@@ -253,6 +253,71 @@ def test_auto_looks_again_only_where_unsure_and_pools_the_readings():
     assert auto[1].text == "7" and auto[1].confidence == pytest.approx(2.0 / 4, abs=1e-3)
     every = predict_batch(_Scripted(), codec, [sure, unsure], tta="all")
     assert every[0] == Prediction("1", pytest.approx(1.0, abs=1e-3)) and every[1] == auto[1]
+
+
+class _SurelyOne:
+    """A partner's runner that reads every image as "1", surely."""
+    backend = "test"
+
+    def run(self, x):
+        out = np.full((x.shape[0], 4, 11), -20.0, np.float32)
+        out[:, :, 0] = 5.0
+        out[:, 1, 2] = 15.0
+        return out
+
+    def output_lengths(self, widths):
+        return np.full(len(widths), 4)
+
+
+def test_a_partner_reads_each_unsure_image_once_more_into_the_pool():
+    from digitseq.codec import Codec
+
+    codec = Codec("0123456789")
+    asked = []
+
+    def fetch(i):
+        asked.append(i)
+        return np.full((48, 60), 255, np.uint8)
+
+    sure, unsure = np.full((32, 50), 255, np.uint8), _strip(True)
+    partner = Partner(_SurelyOne(), {"mean": 0.5, "std": 0.5}, 0, fetch)
+    got = predict_batch(_Scripted(), codec, [sure, unsure], tta="auto", partner=partner)
+    assert asked == [1]                                   # the sure image is read once, by the model alone
+    # the pool: plain and thin read "1" (0.6 each), 1.15x and 1.33x "7" (1.0 each), the partner "1" (1.0): by
+    # likelihood "1" 2.2 / 5 against "7" 2.0 / 5 (without the partner "7" wins, 2.0 / 4 against 1.2 / 4)
+    assert got[1].text == "1" and got[1].confidence == pytest.approx(2.2 / 5, abs=1e-3)
+    assert predict_batch(_Scripted(), codec, [sure, unsure], tta="auto")[1].text == "7"
+    # a partner with nothing to read for an image (fetch gives None) leaves that image's pool as it was
+    nothing = partner._replace(fetch=lambda i: None)
+    assert predict_batch(_Scripted(), codec, [sure, unsure], tta="auto", partner=nothing)[1].text == "7"
+    assert predict_batch(_Scripted(), codec, [sure, unsure], tta="off", partner=partner)[1].text == "1"
+    assert asked == [1]                                   # tta off: no second look, no partner
+
+
+def test_the_shipped_digit_model_has_a_partner_that_can_be_turned_off(tmp_path, shipped_model):
+    rec = Recognizer.load("digits")
+    assert rec.partner is not None and rec.partner.input_height == 48 and rec.partner.partner is None
+    assert rec.partner.alphabet == rec.alphabet and rec.partner.tta == "off"
+    assert Recognizer.load("digits", backend="torch").partner.backend == "torch"
+    assert Recognizer.load("digits", partner="off").partner is None
+    assert Recognizer.load("digits", tta="off").partner is None           # nothing would read with it
+    with pytest.raises(CheckpointError, match="same alphabet"):
+        Recognizer.load("digits", partner=shipped_model.with_name("ascii.onnx"))
+    # a copy of the model without its partner beside it reads alone
+    lone = tmp_path / "digits.onnx"
+    lone.write_bytes(shipped_model.with_suffix(".onnx").read_bytes())
+    assert Recognizer.load(lone).partner is None
+    assert Recognizer.load(lone, partner=shipped_model.with_name("digits-h48.onnx")).partner is not None
+
+
+def test_partner_from_the_command_line(digits_dir, shipped_model, tmp_path):
+    reports = {}
+    for name, extra in (("own", []), ("off", ["--partner", "off"])):
+        out = tmp_path / f"{name}.json"
+        assert main(["evaluate", str(digits_dir), "--json", str(out), *extra]) == 0
+        reports[name] = json.loads(out.read_text())
+    assert reports["own"]["partner"].endswith("digits-h48.onnx") and reports["off"]["partner"] is None
+    assert main(["recognize", str(digits_dir), "--partner", str(tmp_path / "none.onnx")]) != 0
 
 
 def test_the_second_look_reads_a_tighter_crop_where_the_model_crops_text_lines():
