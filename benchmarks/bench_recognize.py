@@ -11,6 +11,8 @@ included, by wall clock:
   digitseq-torch   the same with --backend torch
   digitseq-onnx-off  the ONNX command with --tta off (one reading an image, digitseq.tta; not in the default
                    list: name it in --engines)
+  digitseq-onnx-nopartner  the ONNX command with --partner off (the second look without the second model,
+                   README#partner; likewise named in --engines)
   rapidocr-single  python benchmarks/peers.py rapidocr DIR --mode single  (RapidOCR's public API, one image
                    per call, recogniser only)
   rapidocr-batch   python benchmarks/peers.py rapidocr DIR --mode batch   (its recogniser on lists of images)
@@ -40,7 +42,9 @@ import realistic  # noqa: E402
 from common import ROOT, whole_process, write  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-ALL_ENGINES = ("digitseq-onnx", "digitseq-torch", "rapidocr-single", "rapidocr-batch", "digitseq-onnx-off")
+ALL_ENGINES = ("digitseq-onnx", "digitseq-torch", "rapidocr-single", "rapidocr-batch", "digitseq-onnx-off",
+               "digitseq-onnx-nopartner")
+FLAGS = {"-off": ["--tta", "off"], "-nopartner": ["--partner", "off"]}   # engine name's ending -> its options
 DEFAULT_ENGINES = ALL_ENGINES[:4]
 
 
@@ -64,7 +68,8 @@ def command(engine: str, target: Path, output: Path, threads: int | None) -> lis
     if engine.startswith("digitseq-"):
         cmd = [sys.executable, "-m", "digitseq", "recognize", str(target), "--backend", engine.split("-")[1],
                "--format", "csv", "--output", str(output), "--force"]
-        return cmd + (["--threads", str(threads)] if threads else []) + (["--tta", "off"] if engine.endswith("-off") else [])
+        return (cmd + (["--threads", str(threads)] if threads else [])
+                + next((flags for end, flags in FLAGS.items() if engine.endswith(end)), []))
     return [sys.executable, str(HERE / "peers.py"), "rapidocr", str(target), "--output", str(output),
             "--mode", engine.split("-")[1]]
 
@@ -79,7 +84,7 @@ def accuracy(output: Path, labels: dict[str, str], digits_only: bool) -> dict:
             "post_processing": "NFKC, digits only" if digits_only else "as is"}
 
 
-def latency(folder: Path, n: int, rapid: bool, off: bool = False) -> dict:
+def latency(folder: Path, n: int, rapid: bool, off: bool = False, alone: bool = False) -> dict:
     """Per-image latency through the Python APIs, median and p95 of ``n`` calls on different files."""
     from digitseq.data import list_images
     from digitseq.recognize import Recognizer
@@ -89,6 +94,8 @@ def latency(folder: Path, n: int, rapid: bool, off: bool = False) -> dict:
     engines = {"digitseq-onnx": Recognizer.load(backend="onnx").predict}
     if off:
         engines["digitseq-onnx-off"] = Recognizer.load(backend="onnx", tta="off").predict
+    if alone:
+        engines["digitseq-onnx-nopartner"] = Recognizer.load(backend="onnx", partner="off").predict
     if rapid:
         engine = peers.RapidOCR("single").engine
         engines["rapidocr-single"] = lambda p: engine(str(p), use_det=False, use_cls=False, use_rec=True)
@@ -192,15 +199,18 @@ def main(argv=None) -> dict:
                       "startup_s": result["startup"][e]["median_s"]}
     result["summary"] = summary
     ratios = {}
-    for ours in ("digitseq-onnx", "digitseq-torch", "digitseq-onnx-off"):
-        for peer in ("rapidocr-single", "rapidocr-batch"):
-            if ours in engines and peer in engines:
-                per_run = [round(r[ours]["images_per_s"] / r[peer]["images_per_s"], 2) for r in result["runs"]]
-                ratios[f"{ours} / {peer}"] = {"per_run": per_run, "median": round(statistics.median(per_run), 2)}
+    pairs = [(ours, peer) for ours in ("digitseq-onnx", "digitseq-torch", "digitseq-onnx-off", "digitseq-onnx-nopartner")
+             for peer in ("rapidocr-single", "rapidocr-batch")]
+    # and the default against itself without parts of its second look, within each run
+    pairs += [("digitseq-onnx", "digitseq-onnx-nopartner"), ("digitseq-onnx", "digitseq-onnx-off")]
+    for ours, peer in pairs:
+        if ours in engines and peer in engines:
+            per_run = [round(r[ours]["images_per_s"] / r[peer]["images_per_s"], 2) for r in result["runs"]]
+            ratios[f"{ours} / {peer}"] = {"per_run": per_run, "median": round(statistics.median(per_run), 2)}
     result["ratios"] = ratios
     if a.latency and "digitseq-onnx" in engines:
         result["latency"] = latency(folder, a.latency, any(e.startswith("rapidocr") for e in engines),
-                                    "digitseq-onnx-off" in engines)
+                                    "digitseq-onnx-off" in engines, "digitseq-onnx-nopartner" in engines)
 
     meta = result["images"]
     print(f"\n{a.count} files ({meta['png']} PNG, {meta['jpeg']} JPEG; width {meta['width'][0]}-{meta['width'][2]}, "

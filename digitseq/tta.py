@@ -14,6 +14,11 @@ can keep much of that around it, and the text reaches the network small. When th
 (under :data:`RECROP` of the array's pixels), its reading and its variants take the place of the plain array's
 variants (the plain reading stays in the pool).
 
+A model may also name a partner, a second model of the same alphabet (``preprocess.tta_partner``; the shipped digit
+model's is ``digits-h48``): it reads each unsure image once more, from its own input array, and its reading joins
+the pool (:class:`digitseq.recognize.Partner`). Readings of one network share its blind spots; a network trained
+otherwise (there: at height 48) errs elsewhere, and the likelihood pooled over both picks better.
+
 How many ways (:data:`READINGS`; a model says which in its preprocessing, ``tta_readings``; ``--readings``,
 ``Recognizer.load(readings=...)`` override it): ``four`` is the plain reading and the three above; ``seven`` adds
 the input 0.87× as wide and its margins halved and doubled (:func:`reframe`). The shipped ASCII model reads
