@@ -234,13 +234,15 @@ def _load_partner(partner, path: Path, preprocess: dict, device: str, backend: s
     preprocessing as the model's); None for none."""
     if partner == "off" or check_mode(tta) == "off":
         return None
-    if partner is None:
+    if partner is None:      # the model's own: the file beside it, run as the model is
         name = preprocess.get("tta_partner")
         if not name:
             return None
         partner = path.with_name(f"{name}{path.suffix}")
         if not partner.is_file():
             return None
+    else:                    # one given: run as what it is
+        backend = "auto"
     return Recognizer.load(partner, device, backend, textline=textline, threads=threads, tta="off", partner="off")
 
 
