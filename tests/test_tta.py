@@ -299,6 +299,8 @@ def test_the_shipped_digit_model_has_a_partner_that_can_be_turned_off(tmp_path, 
     assert rec.partner is not None and rec.partner.input_height == 48 and rec.partner.partner is None
     assert rec.partner.alphabet == rec.alphabet and rec.partner.tta == "off"
     assert Recognizer.load("digits", backend="torch").partner.backend == "torch"
+    given = Recognizer.load("digits", partner=shipped_model.with_name("digits-h48.pt"))   # a path runs as what it is
+    assert given.backend == "onnx" and given.partner.backend == "torch"
     assert Recognizer.load("digits", partner="off").partner is None
     assert Recognizer.load("digits", tta="off").partner is None           # nothing would read with it
     with pytest.raises(CheckpointError, match="same alphabet"):
