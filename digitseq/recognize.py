@@ -112,11 +112,18 @@ def _runner(model, device="cpu"):
 
 class Partner(NamedTuple):
     """A second model in the second look: its runner and preprocessing, and ``fetch(i)``, its own input array for
-    image ``i`` of the batch being read (None where there is none)."""
+    image ``i`` of the batch being read (None where there is none). ``every_way``: it reads that array as the second
+    look reads the model's (:func:`digitseq.tta.second_look`, the model's ``readings``), not once; ``textline``: its
+    arrays are cropped text lines."""
     runner: object
     normalisation: dict
     margin: int
     fetch: Callable[[int], np.ndarray | None]
+    every_way: bool = False
+    textline: bool = False
+
+
+PARTNER_LOOKS = ("once", "every way")   # how a partner reads an unsure image; a model says which, the first default
 
 
 def predict_batch(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisation: dict = NORMALISATION,
@@ -139,20 +146,23 @@ def predict_batch(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisat
     looks = [second_look(arrays[i], textline, readings) for i in unsure]
     more_preds, more_scores = _read_each(runner, codec, [v for vs in looks for v in vs], normalisation, margin,
                                          beam_width, raw)
-    by_partner: dict[int, tuple[Prediction, np.ndarray]] = {}
+    by_partner: dict[int, tuple[list[Prediction], list[np.ndarray]]] = {}   # image -> the partner's readings
     if partner is not None:
         theirs = {i: a for i in unsure if (a := partner.fetch(i)) is not None}
-        p, s = _read_each(partner.runner, codec, list(theirs.values()), partner.normalisation, partner.margin,
-                          beam_width, raw)
-        by_partner = dict(zip(theirs, zip(p, s)))
+        ways = {i: [a, *second_look(a, partner.textline, readings)] if partner.every_way else [a]
+                for i, a in theirs.items()}
+        p, s = _read_each(partner.runner, codec, [v for vs in ways.values() for v in vs], partner.normalisation,
+                          partner.margin, beam_width, raw)
+        at = 0
+        for i, vs in ways.items():
+            by_partner[i] = (p[at:at + len(vs)], s[at:at + len(vs)])
+            at += len(vs)
     pos = 0
     for i, vs in zip(unsure, looks):
         k = len(vs)
-        pool, pool_scores = [preds[i], *more_preds[pos:pos + k]], [scores[i, : int(lengths[i])], *more_scores[pos:pos + k]]
-        if i in by_partner:
-            pool.append(by_partner[i][0])
-            pool_scores.append(by_partner[i][1])
-        preds[i] = choose(pool, pool_scores, codec)
+        theirs_p, theirs_s = by_partner.get(i, ([], []))
+        preds[i] = choose([preds[i], *more_preds[pos:pos + k], *theirs_p],
+                          [scores[i, : int(lengths[i])], *more_scores[pos:pos + k], *theirs_s], codec)
         pos += k
     return preds
 
@@ -284,6 +294,10 @@ class Recognizer:
             raise CheckpointError(f"the partner model reads {partner.alphabet!r}, this one {alphabet!r}: a partner "
                                   "must read the same alphabet")
         self.partner = partner      # a second model in the second look (None: none)
+        looks = (self.checkpoint.get("preprocess") or {}).get("tta_partner_looks", PARTNER_LOOKS[0])
+        if looks not in PARTNER_LOOKS:
+            raise CheckpointError(f"preprocess.tta_partner_looks must be one of {', '.join(PARTNER_LOOKS)}, got {looks!r}")
+        self.partner_looks = looks  # the partner reads an unsure image once, or every way the model does
 
     @classmethod
     def load(cls, model: str | Path | None = None, device: str = "cpu", backend: str = "auto",
@@ -376,7 +390,8 @@ class Recognizer:
             except DataError:
                 return None
 
-        return Partner(runner, other.normalisation, other.margin, fetch)
+        return Partner(runner, other.normalisation, other.margin, fetch, self.partner_looks == "every way",
+                       other.textline)
 
     def predict_files(self, paths: Sequence[str | Path], batch_size: int = 32, beam_width: int = 1,
                       raw: bool = False, progress: bool = False, window: int = 512

@@ -98,3 +98,5 @@ def test_the_shipped_ascii_model_fine_tunes_on_a_users_folder(first_model, tmp_p
     assert tuned["arch"] == ckpt(shipped)["arch"]
     assert tuned["preprocess"]["margin"] == ckpt(shipped)["preprocess"]["margin"] == 32   # reads as it did
     assert tuned["preprocess"]["tta_readings"] == ckpt(shipped)["preprocess"]["tta_readings"] == "seven"
+    # its partner was chosen for the shipped weights, not for these: a fine-tuned model reads alone
+    assert ckpt(shipped)["preprocess"]["tta_partner"] == "ascii-h48" and "tta_partner" not in tuned["preprocess"]

@@ -292,6 +292,26 @@ def test_a_partner_reads_each_unsure_image_once_more_into_the_pool():
     assert predict_batch(_Scripted(), codec, [sure, unsure], tta="auto", partner=nothing)[1].text == "7"
     assert predict_batch(_Scripted(), codec, [sure, unsure], tta="off", partner=partner)[1].text == "1"
     assert asked == [1]                                   # tta off: no second look, no partner
+    # every way: the partner's array and its three variants read "1" four times: 5.2 / 8 against "7" 2.0 / 8
+    shown = []
+    wide = partner._replace(runner=_Counting(_SurelyOne(), shown), every_way=True)
+    got = predict_batch(_Scripted(), codec, [sure, unsure], tta="auto", partner=wide)[1]
+    assert got.text == "1" and got.confidence == pytest.approx(5.2 / 8, abs=1e-3) and sum(shown) == 4
+
+
+class _Counting:
+    """A runner that counts the images it is shown."""
+    backend = "test"
+
+    def __init__(self, inner, shown):
+        self.inner, self.shown = inner, shown
+
+    def run(self, x):
+        self.shown.append(x.shape[0])
+        return self.inner.run(x)
+
+    def output_lengths(self, widths):
+        return self.inner.output_lengths(widths)
 
 
 def test_the_shipped_digit_model_has_a_partner_that_can_be_turned_off(tmp_path, shipped_model):
@@ -302,6 +322,9 @@ def test_the_shipped_digit_model_has_a_partner_that_can_be_turned_off(tmp_path, 
     given = Recognizer.load("digits", partner=shipped_model.with_name("digits-h48.pt"))   # a path runs as what it is
     assert given.backend == "onnx" and given.partner.backend == "torch"
     assert Recognizer.load("digits", partner="off").partner is None
+    assert rec.partner_looks == "once"
+    ascii_rec = Recognizer.load("ascii")        # the ASCII model's partner reads every way it does (seven)
+    assert ascii_rec.partner.input_height == 48 and ascii_rec.partner_looks == "every way"
     assert Recognizer.load("digits", tta="off").partner is None           # nothing would read with it
     with pytest.raises(CheckpointError, match="same alphabet"):
         Recognizer.load("digits", partner=shipped_model.with_name("ascii.onnx"))
