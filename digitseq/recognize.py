@@ -144,40 +144,38 @@ def predict_batch(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisat
     if not unsure:
         return preds
     looks = [second_look(arrays[i], textline, readings) for i in unsure]
-    more_preds, more_scores = _read_each(runner, codec, [v for vs in looks for v in vs], normalisation, margin,
-                                         beam_width, raw)
-    by_partner: dict[int, tuple[list[Prediction], list[np.ndarray]]] = {}   # image -> the partner's readings
+    mine = _read_groups(runner, codec, looks, normalisation, margin, beam_width, raw)
+    theirs: dict[int, tuple[list[Prediction], list[np.ndarray]]] = {}      # image -> the partner's readings
     if partner is not None:
-        theirs = {i: a for i in unsure if (a := partner.fetch(i)) is not None}
-        ways = {i: [a, *second_look(a, partner.textline, readings)] if partner.every_way else [a]
-                for i, a in theirs.items()}
-        p, s = _read_each(partner.runner, codec, [v for vs in ways.values() for v in vs], partner.normalisation,
-                          partner.margin, beam_width, raw)
-        at = 0
-        for i, vs in ways.items():
-            by_partner[i] = (p[at:at + len(vs)], s[at:at + len(vs)])
-            at += len(vs)
-    pos = 0
-    for i, vs in zip(unsure, looks):
-        k = len(vs)
-        theirs_p, theirs_s = by_partner.get(i, ([], []))
-        preds[i] = choose([preds[i], *more_preds[pos:pos + k], *theirs_p],
-                          [scores[i, : int(lengths[i])], *more_scores[pos:pos + k], *theirs_s], codec)
-        pos += k
+        fetched = {i: a for i in unsure if (a := partner.fetch(i)) is not None}
+        ways = [[a, *second_look(a, partner.textline, readings)] if partner.every_way else [a]
+                for a in fetched.values()]
+        theirs = dict(zip(fetched, _read_groups(partner.runner, codec, ways, partner.normalisation, partner.margin,
+                                                beam_width, raw)))
+    for i, (more_preds, more_scores) in zip(unsure, mine):
+        their_preds, their_scores = theirs.get(i, ([], []))
+        preds[i] = choose([preds[i], *more_preds, *their_preds],
+                          [scores[i, : int(lengths[i])], *more_scores, *their_scores], codec)
     return preds
 
 
-def _read_each(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisation: dict, margin: int,
-               beam_width: int, raw: bool) -> tuple[list[Prediction], list[np.ndarray]]:
-    """Arrays of one height and any widths, read in batches of similar width (:data:`SECOND_LOOK_COLUMNS`):
-    each one's prediction and T×C scores (up to its own length), in input order."""
-    preds: list = [None] * len(arrays)
-    scores: list = [None] * len(arrays)
-    for idx in width_batches([v.shape[1] for v in arrays], 32, SECOND_LOOK_COLUMNS):
-        p, s, n = _read(runner, codec, [arrays[j] for j in idx], normalisation, margin, beam_width, raw)
+def _read_groups(runner, codec: Codec, groups: Sequence[Sequence[np.ndarray]], normalisation: dict, margin: int,
+                 beam_width: int, raw: bool) -> list[tuple[list[Prediction], list[np.ndarray]]]:
+    """Groups of arrays of one height and any widths, all read together in batches of similar width
+    (:data:`SECOND_LOOK_COLUMNS`): for each group, its arrays' predictions and T×C scores (each up to its own
+    length), in order."""
+    flat = [a for g in groups for a in g]
+    preds: list = [None] * len(flat)
+    scores: list = [None] * len(flat)
+    for idx in width_batches([a.shape[1] for a in flat], 32, SECOND_LOOK_COLUMNS):
+        p, s, n = _read(runner, codec, [flat[j] for j in idx], normalisation, margin, beam_width, raw)
         for k, j in enumerate(idx):
             preds[j], scores[j] = p[k], s[k, : int(n[k])]
-    return preds, scores
+    out, at = [], 0
+    for g in groups:
+        out.append((preds[at:at + len(g)], scores[at:at + len(g)]))
+        at += len(g)
+    return out
 
 
 def _read(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisation: dict, margin: int, beam_width: int,
@@ -279,14 +277,15 @@ class Recognizer:
         self.normalisation = normalisation
         self.device = device
         self.checkpoint = checkpoint or {}
+        own = self.checkpoint.get("preprocess") or {}   # how the model says it is read
         if textline is None:   # as the model was trained
-            textline = (self.checkpoint.get("preprocess") or {}).get("textline", False)
+            textline = own.get("textline", False)
         self.textline = bool(textline)
         if margin is None:     # as the model says (preprocess "margin"; absent: none)
-            margin = (self.checkpoint.get("preprocess") or {}).get("margin", 0)
+            margin = own.get("margin", 0)
         self.margin = int(margin)
         if readings is None:   # as the model says (preprocess "tta_readings"; absent: the default)
-            readings = (self.checkpoint.get("preprocess") or {}).get("tta_readings")
+            readings = own.get("tta_readings")
         self.readings = check_readings(readings)
         self.workers = workers
         self.tta = check_mode(tta)
@@ -294,7 +293,7 @@ class Recognizer:
             raise CheckpointError(f"the partner model reads {partner.alphabet!r}, this one {alphabet!r}: a partner "
                                   "must read the same alphabet")
         self.partner = partner      # a second model in the second look (None: none)
-        looks = (self.checkpoint.get("preprocess") or {}).get("tta_partner_looks", PARTNER_LOOKS[0])
+        looks = own.get("tta_partner_looks", PARTNER_LOOKS[0])
         if looks not in PARTNER_LOOKS:
             raise CheckpointError(f"preprocess.tta_partner_looks must be one of {', '.join(PARTNER_LOOKS)}, got {looks!r}")
         self.partner_looks = looks  # the partner reads an unsure image once, or every way the model does
