@@ -29,7 +29,8 @@ def onnx_metadata(ckpt: dict, width_reduction: int) -> dict[str, str]:
             "blank": "0", "preprocess": json.dumps(preprocess), "source": str(ckpt.get("path", ""))}
 
 
-def _set_metadata(proto, meta: dict[str, str]) -> None:
+def set_metadata(proto, meta: dict[str, str]) -> None:
+    """Set ``meta`` in an ONNX model proto's metadata, keeping its other entries (tools/set_preprocess.py too)."""
     kept = [(e.key, e.value) for e in proto.metadata_props if e.key not in meta]
     del proto.metadata_props[:]
     for k, v in [*kept, *meta.items()]:
@@ -66,7 +67,7 @@ def export_onnx(model: str | Path | None, out: str | Path, check: str | Path | N
     import onnx
 
     proto = onnx.load(str(out))
-    _set_metadata(proto, onnx_metadata(ckpt, net.features.width_reduction))
+    set_metadata(proto, onnx_metadata(ckpt, net.features.width_reduction))
     onnx.save(proto, str(out))
     report = {"onnx": str(out), "bytes": out.stat().st_size, "opset": opset}
     if check is not None:
@@ -102,7 +103,7 @@ def quantize_onnx(src: str | Path, dst: str | Path) -> Path:
     finally:
         root.setLevel(level)
     proto = onnx.load(str(dst))
-    _set_metadata(proto, meta)
+    set_metadata(proto, meta)
     onnx.save(proto, str(dst))
     return dst
 

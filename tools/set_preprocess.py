@@ -30,7 +30,7 @@ def set_preprocess(pt: Path, updates: dict) -> list[Path]:
     import onnx
     import torch
 
-    from digitseq.export import _set_metadata
+    from digitseq.export import set_metadata
     from digitseq.models import save_checkpoint
 
     ckpt = torch.load(pt, map_location="cpu", weights_only=True)
@@ -42,7 +42,7 @@ def set_preprocess(pt: Path, updates: dict) -> list[Path]:
         proto = onnx.load(str(onnx_path))
         meta = {e.key: e.value for e in proto.metadata_props}
         preprocess = {**json.loads(meta.get("preprocess", "{}")), **updates}
-        _set_metadata(proto, {"preprocess": json.dumps(preprocess)})
+        set_metadata(proto, {"preprocess": json.dumps(preprocess)})
         tmp = onnx_path.with_name(f".{onnx_path.name}.{os.getpid()}.tmp")
         try:
             onnx.save(proto, str(tmp))
