@@ -1,6 +1,6 @@
 """Accuracy on images our renderer did not make: text drawn by matplotlib, in fonts never trained on.
 
-    python benchmarks/bench_foreign.py [--count 500] [--model digits|ascii|PATH] [--sets NAME,...]
+    python benchmarks/bench_foreign.py [--count 500] [--model digits|ascii|PATH] [--sets NAME,...] [--renderer skia]
 
 Our own test and wild sets are drawn by ``digitseq.render``, the code that drew the training images, so they
 share its layout, rasterisation and augmentation statistics. These sets share none of that code: matplotlib
@@ -20,6 +20,10 @@ light, light on dark or coloured, flat or two-colour gradient backgrounds, somet
 a line under the text, Gaussian blur, pixel noise, JPEG at quality 30-95. Image ``i`` of a set depends only
 on ``(seed, set, i)``. The images go to ``img/foreign_<set>/`` (labels.csv), are evaluated with the given
 model (``digitseq.evaluate``), and the results go to ``results/bench_foreign[_<model>].json``.
+
+``--renderer skia`` draws the same kinds of sets with Skia instead (``benchmarks/skia_text.py``: another
+rasteriser, its own glyph placement, paint and filters) into ``img/skia_<set>/``, results in
+``results/bench_skia[_<model>].json``.
 """
 
 from __future__ import annotations
@@ -129,9 +133,16 @@ def draw(text: str, font_path: str, rng: np.random.Generator, degraded: bool) ->
     return img
 
 
-def make_set(name: str, count: int, seed: int = 0, root: Path = ROOT / "img") -> Path:
+RENDERERS = ("matplotlib", "skia")   # who draws the text: the folder is img/foreign_<set> or img/skia_<set>
+
+
+def make_set(name: str, count: int, seed: int = 0, root: Path = ROOT / "img", renderer: str = "matplotlib") -> Path:
     alphabet, lo, hi, degraded = SETS[name]
-    out = root / f"foreign_{name}"
+    if renderer == "skia":
+        from skia_text import draw as draw_text
+    else:
+        draw_text = draw
+    out = root / f"{'foreign' if renderer == 'matplotlib' else renderer}_{name}"
     labels = out / "labels.csv"
     if labels.exists() and labels.read_text(encoding="utf-8").count("\n") == count + 1:
         return out
@@ -139,11 +150,11 @@ def make_set(name: str, count: int, seed: int = 0, root: Path = ROOT / "img") ->
     fonts = held_out_fonts(alphabet)
     rows = []
     for i in range(count):
-        rng = np.random.default_rng([seed, list(SETS).index(name), i])
+        rng = np.random.default_rng([seed, list(SETS).index(name), i, *([1] if renderer == "skia" else [])])
         text = "".join(rng.choice(list(alphabet), size=int(rng.integers(lo, hi + 1))))
         font = fonts[int(rng.integers(len(fonts)))]
         file = f"{i:05d}.png"
-        draw(text, font, rng, degraded).save(out / file)
+        draw_text(text, font, rng, degraded).save(out / file)
         rows.append((file, text, Path(font).parent.name))
     with open(labels, "w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows([("filename", "label", "font"), *rows])
@@ -156,6 +167,8 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default="digits", help="shipped model name or a .pt/.onnx path")
     ap.add_argument("--sets", help="comma-separated (default: the digit sets, or 'ascii' for --model ascii)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--renderer", choices=RENDERERS, default=RENDERERS[0],
+                    help="who draws the text: matplotlib (img/foreign_*), or Skia (img/skia_*; pip install skia-python)")
     a = ap.parse_args(argv)
     from digitseq.evaluate import evaluate_folder
     from digitseq.recognize import Recognizer
@@ -166,14 +179,15 @@ def main(argv=None) -> int:
     print("| set | images | sequence accuracy | character accuracy | CER |\n|---|---|---|---|---|")
     for name in names:
         t0 = time.time()
-        folder = make_set(name, a.count, a.seed)
+        folder = make_set(name, a.count, a.seed, renderer=a.renderer)
         r = evaluate_folder(folder, rec, errors=10)
         results[name] = {"folder": str(folder.relative_to(ROOT)), "draw_and_eval_s": round(time.time() - t0, 1),
                          **{k: r[k] for k in ("n", "sequence_accuracy", "char_accuracy", "cer", "by_length",
                                               "confusions", "errors")}}
         print(f"| {name} | {r['n']} | {100 * r['sequence_accuracy']:.1f} % | {100 * r['char_accuracy']:.2f} % "
               f"| {r['cer']:.4f} |", flush=True)
-    path = write(f"bench_foreign{model_tag(a.model)}", {"model": a.model, "count": a.count, "seed": a.seed, "sets": results})
+    path = write(f"bench_{'foreign' if a.renderer == 'matplotlib' else a.renderer}{model_tag(a.model)}",
+                 {"model": a.model, "renderer": a.renderer, "count": a.count, "seed": a.seed, "sets": results})
     print(f"-> {path.relative_to(ROOT)}")
     return 0
 

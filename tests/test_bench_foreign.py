@@ -3,8 +3,9 @@
 import sys
 
 import numpy as np
+import pytest
 
-from digitseq import ROOT
+from digitseq import ASCII, ROOT
 from digitseq.data import read_labels
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -26,4 +27,24 @@ def test_foreign_sets_are_labelled_deterministic_and_in_held_out_fonts(tmp_path)
 def test_a_clean_draw_is_dark_text_on_white_with_the_text_inside():
     font = bench_foreign.held_out_fonts("0123456789")[0]
     img = np.asarray(bench_foreign.draw("12345", font, np.random.default_rng(0), degraded=False).convert("L"))
+    assert img[0].min() > 200 and img[-1].min() > 200 and img.min() < 60
+
+
+def test_skia_sets_are_labelled_deterministic_and_drawn_by_skia(tmp_path):
+    pytest.importorskip("skia")   # an optional extra (requirements-peers.txt)
+    a = bench_foreign.make_set("ascii", 6, seed=1, root=tmp_path / "a", renderer="skia")
+    b = bench_foreign.make_set("ascii", 6, seed=1, root=tmp_path / "b", renderer="skia")
+    assert a.name == "skia_ascii"
+    labels = read_labels(a, alphabet=ASCII)
+    assert len(labels.labels) == 6 and all(6 <= len(t) <= 12 for t in labels.labels)
+    assert (a / "labels.csv").read_text() == (b / "labels.csv").read_text()
+    assert all((a / f).read_bytes() == (b / f).read_bytes() for f in ("00000.png", "00005.png"))
+
+
+def test_a_clean_skia_draw_is_dark_text_on_white():
+    pytest.importorskip("skia")
+    import skia_text
+
+    font = bench_foreign.held_out_fonts("0123456789")[0]
+    img = np.asarray(skia_text.draw("12345", font, np.random.default_rng(0), degraded=False).convert("L"))
     assert img[0].min() > 200 and img[-1].min() > 200 and img.min() < 60
