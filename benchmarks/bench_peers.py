@@ -31,12 +31,13 @@ from digitseq.data import read_labels  # noqa: E402
 from digitseq.errors import DataError  # noqa: E402
 from digitseq.metrics import evaluate  # noqa: E402
 
-# Our renderer's test and wild sets (make release / make release-ascii), then the matplotlib-drawn ones
-# (benchmarks/bench_foreign.py): all in font families never used in training.
+# Our renderer's test and wild sets (make release / make release-ascii), then the ones drawn by matplotlib and by
+# Skia (benchmarks/bench_foreign.py [--renderer skia]): all in font families never used in training.
 DEFAULT_SETS = ["img/test_five_digits", "img/test_12_digits", "img/test_1_20_digits", "img/wild_five_digits",
                 "img/wild_12_digits", "img/wild_1_20_digits", "img/foreign_clean5", "img/foreign_aug5",
                 "img/foreign_aug12", "img/foreign_aug1_20", "img/ascii/test_ascii", "img/ascii/wild_ascii",
-                "img/foreign_ascii"]
+                "img/foreign_ascii", "img/skia_clean5", "img/skia_aug5", "img/skia_aug12", "img/skia_aug1_20",
+                "img/skia_ascii"]
 KEEP = ("n", "sequence_accuracy", "char_accuracy", "cer", "char_f1", "by_length")
 
 

@@ -7,7 +7,7 @@
 Each set is read exactly as ``digitseq evaluate img/SET --model MODEL --json OUT/SET.json`` reads it (the
 same function, the same batching), so a row here and that command agree. Sets that are missing are
 skipped with a note: ``make release`` / ``make release-ascii`` draw the regular and wild ones,
-``benchmarks/bench_foreign.py`` the matplotlib ones, ``benchmarks/bench_recognize.py`` the realistic files.
+``benchmarks/bench_foreign.py`` the matplotlib ones (``--renderer skia`` the Skia ones), ``benchmarks/bench_recognize.py`` the realistic files.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from digitseq.tta import MODES, READINGS  # noqa: E402
 
 DIGIT_SETS = ["test_five_digits", "test_12_digits", "test_1_20_digits", "wild_five_digits", "wild_12_digits",
               "wild_1_20_digits", "foreign_clean5", "foreign_aug5", "foreign_aug12", "foreign_aug1_20",
-              "bench_recognize_5000"]
-ASCII_SETS = ["ascii/test_ascii", "ascii/wild_ascii", "foreign_ascii"]
+              "bench_recognize_5000", "skia_clean5", "skia_aug5", "skia_aug12", "skia_aug1_20"]
+ASCII_SETS = ["ascii/test_ascii", "ascii/wild_ascii", "foreign_ascii", "skia_ascii"]
 
 
 def main(argv=None) -> int:
