@@ -11,7 +11,7 @@ reaches the network:
 - ``none``: the whole image, no crop.
 
 A model that depends on one framing loses accuracy on the others although the text is the same; the
-``wide - crop`` column is the drop the README's framing section talks about. Sets default to the
+``wide - crop`` column is the drop docs/HISTORY.md#framing-reframe talks about. Sets default to the
 unseen-font digit sets (or the ASCII ones for an ASCII model); results go to
 ``results/bench_framing[_<model>].json``.
 """

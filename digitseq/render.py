@@ -142,7 +142,7 @@ class RenderStyle:
 
         Characters turn by up to ±30° each, as captcha generators commonly turn them: at ±12° (as first drawn)
         the shipped model read a third of third-party captchas, mostly confusing a turned 7 with 1 (it read 70 %
-        of this style in training fonts at ±12° and 44 % at ±30°; README, bench_captcha)."""
+        of this style in training fonts at ±12° and 44 % at ±30°; docs/HISTORY.md#captcha30, bench_captcha)."""
         return cls(mixed_fonts=0.5, char_transform=0.9, char_rotation=30.0, overlap=0.25, warp=0.4, wave=0.5,
                    captcha_lines=0.8, dot_noise=0.6, specks=0.3, outline=0.05, stroke=0.15, stroke_change=(-0.05, 0.02), char_scale=(0.85, 1.15),
                    shadow=0.0, frame=0.0, char_box=0.0,
@@ -153,7 +153,7 @@ class RenderStyle:
         """The augmented style with dot-matrix lettering on every image drawn in plain font glyphs (boxed
         characters and seven-segment digits are not gridded): the wild style's costliest single effect. Alone on every image
         it cost the shipped digit model 27 points in the held-out test fonts and 36 in its own training fonts,
-        where no other effect cost more than 3 (``benchmarks/bench_effects.py``, README)."""
+        where no other effect cost more than 3 (``benchmarks/bench_effects.py``, docs/ERRORS.md#effects)."""
         return cls(dot_matrix=1.0)
 
     @classmethod
