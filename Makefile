@@ -43,10 +43,13 @@ bench: $(STAMP)
 # Side by side with RapidOCR and Tesseract (optional extras: pip install -r requirements-peers.txt,
 # apt-get install tesseract-ocr) on the test and wild sets that make release / make release-ascii and
 # benchmarks/bench_foreign.py generate.
-# Accuracy on text drawn by matplotlib (not our renderer) in held-out fonts, both shipped models.
+# Accuracy on text drawn by matplotlib and by Skia (not our renderer) in held-out fonts, both shipped models.
 bench-foreign: $(STAMP)
 	$(PY) benchmarks/bench_foreign.py --count 500
 	$(PY) benchmarks/bench_foreign.py --count 500 --model ascii
+	$(PY) -m pip install -q -r requirements-peers.txt   # skia-python: the same kinds of sets drawn by Skia
+	$(PY) benchmarks/bench_foreign.py --count 500 --renderer skia
+	$(PY) benchmarks/bench_foreign.py --count 500 --renderer skia --model ascii
 
 bench-peers: $(STAMP)
 	$(PY) benchmarks/bench_peers.py --limit 200
