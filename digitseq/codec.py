@@ -16,6 +16,7 @@ from .errors import DataError
 # Symbols for the blank in raw CTC paths; the first one absent from the alphabet is used.
 BLANK_SYMBOLS = ("·", "␣", "∅", "□", "_", "~", "|")
 PRINTABLE_ASCII = "".join(chr(c) for c in range(0x21, 0x7F))
+RESCALE = 4   # ctc_log_likelihood: rescale the forward probabilities every this many steps (float64 has room)
 
 
 def log_softmax(scores, axis: int = -1) -> np.ndarray:
@@ -23,6 +24,62 @@ def log_softmax(scores, axis: int = -1) -> np.ndarray:
     scores = np.asarray(scores)
     shifted = scores - scores.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def ctc_log_likelihood(log_probs, labels, lengths=None) -> np.ndarray:
+    """log p(labels[i] | log_probs[i]) for each pair i, by the CTC forward algorithm (blank = class 0): the
+    probability of the label summed over every alignment that collapses to it.
+
+    ``log_probs``: a B×T×C array or a list of T_i×C arrays (per-step log-probabilities); ``lengths``: the valid
+    steps of each (default: all); ``labels``: B class sequences (no blanks). All pairs run in one loop over time
+    steps on B × S states (S = 2 × the longest label + 1: blank, y1, blank, y2, ..., blank, padded with blanks),
+    in probabilities rescaled every :data:`RESCALE` steps (exact; the log of the scale kept aside); a pair is read
+    off at its own last step, and a label's padded states never feed the ones before them. A label that cannot
+    be emitted in its steps (or a pair with none) gets a log-likelihood below -1e30.
+    """
+    if isinstance(log_probs, np.ndarray) and log_probs.ndim == 3:
+        lp = log_probs
+        steps = np.full(len(lp), lp.shape[1]) if lengths is None else np.asarray(lengths, dtype=np.intp)
+    else:
+        steps = np.array([len(x) for x in log_probs]) if lengths is None else np.asarray(lengths, dtype=np.intp)
+        lp = np.full((len(log_probs), max(1, int(steps.max(initial=1))), log_probs[0].shape[1]), -np.inf)
+        for i, x in enumerate(log_probs):
+            lp[i, : len(x)] = x
+    n_pairs, t_max = len(labels), int(steps.max(initial=0))
+    if t_max == 0:
+        return np.full(n_pairs, -1e31)
+    order = np.argsort(-steps, kind="stable")          # longest first: the pairs still running are a prefix
+    steps = steps[order]
+    s_n = 2 * max((len(y) for y in labels), default=0) + 1
+    ext = np.zeros((n_pairs, s_n), np.intp)           # blank, y1, blank, y2, ..., blank (padded with blanks)
+    for k, i in enumerate(order):
+        ext[k, 1: 2 * len(labels[i]): 2] = labels[i]
+    skip = np.zeros((n_pairs, s_n))                    # 1 where a state may skip the blank before it (two labels)
+    skip[:, 2:] = (ext[:, 2:] != 0) & (ext[:, 2:] != ext[:, :-2])
+    emit = np.exp(np.asarray(lp, np.float64).transpose(1, 0, 2)[:t_max, order[:, None], ext])   # T × B × S
+    states = np.zeros((n_pairs, s_n + 2))             # two empty states in front, so moves are slices
+    states[:, 2:] = emit[0] * (np.arange(s_n) < 2)    # start in the first blank or the first label
+    log_scale = np.zeros(n_pairs)
+    running = np.searchsorted(-steps, -np.arange(t_max), side="left")   # pairs with more than t steps, per t
+    for t in range(1, t_max):
+        k = int(running[t])
+        step = states[:k, 2:] + states[:k, 1:-1]
+        step += skip[:k] * states[:k, :-2]
+        step *= emit[t, :k]
+        states[:k, 2:] = step
+        if t % RESCALE == 0:
+            top = step.max(axis=1)
+            top[top <= 0] = 1.0
+            states[:k] /= top[:, None]
+            log_scale[:k] += np.log(top)
+    ends = np.array([2 * len(labels[i]) for i in order], dtype=np.intp) + 2   # each label's final blank
+    rows = np.arange(n_pairs)
+    final = states[rows, ends] + np.where(ends > 2, states[rows, ends - 1], 0.0)
+    with np.errstate(divide="ignore"):
+        sorted_out = np.where((final > 0) & (steps > 0), np.log(np.maximum(final, 1e-300)) + log_scale, -1e31)
+    out = np.empty(n_pairs)
+    out[order] = sorted_out
+    return out
 
 
 @dataclass(frozen=True)
@@ -92,14 +149,12 @@ class Codec:
         return "".join(self.blank_symbol if int(k) == self.blank else self.alphabet[int(k) - 1] for k in path)
 
     def greedy(self, log_probs: np.ndarray, with_raw: bool = False) -> Prediction:
-        """Decode one sequence of per-step log-probabilities (T×C).
+        """Decode one sequence of per-step log-probabilities (T×C): each step's most likely class.
 
-        Confidence is the probability of the best path: exp of the sum of each step's max log-prob.
+        Confidence is the probability of the text read, summed over every alignment that collapses to it
+        (:func:`ctc_log_likelihood`), as beam search gives it; not only of the one best path.
         """
-        log_probs = np.asarray(log_probs, dtype=np.float64)
-        path = log_probs.argmax(axis=1)
-        confidence = float(np.exp(log_probs.max(axis=1).sum())) if len(path) else 0.0
-        return Prediction(self.collapse(path), confidence, self.raw(path) if with_raw else None)
+        return self.decode(np.asarray(log_probs)[None], with_raw=with_raw)[0]
 
     def beam_search(self, log_probs: np.ndarray, beam_width: int = 10, with_raw: bool = False,
                     prune: float = -12.0) -> Prediction:
@@ -143,29 +198,19 @@ class Codec:
                       with_raw: bool = False) -> list[Prediction]:
         """Decode a batch of unnormalised scores (B×T×C logits, numpy), as :meth:`decode` does log-probabilities.
 
-        Greedy decoding needs only each step's best log-probability, max − logsumexp, not the whole softmax.
         """
-        scores = np.asarray(scores)
-        if beam_width > 1:
-            return self.decode(log_softmax(scores), lengths, beam_width, with_raw)
-        top = scores.max(axis=2, keepdims=True)
-        best = -np.log(np.exp(scores - top).sum(axis=2))           # log-softmax at the argmax
-        return self._greedy_batch(scores.argmax(axis=2), best, lengths, with_raw)
+        return self.decode(log_softmax(np.asarray(scores)), lengths, beam_width, with_raw)
 
-    def _greedy_batch(self, paths: np.ndarray, best: np.ndarray, lengths, with_raw: bool) -> list[Prediction]:
-        if lengths is None:
-            lengths = [paths.shape[1]] * paths.shape[0]
-        lengths = [int(n) for n in (lengths.tolist() if hasattr(lengths, "tolist") else lengths)]
-        best = best.astype(np.float64)
+    def _greedy_batch(self, log_probs: np.ndarray, lengths: list[int], with_raw: bool) -> list[Prediction]:
+        """Greedy decoding of a B×T×C batch; each text's confidence is its CTC likelihood (one batched run)."""
+        paths = log_probs.argmax(axis=2)
         keep = paths != self.blank
         keep[:, 1:] &= paths[:, 1:] != paths[:, :-1]
-        out = []
-        for i, n in enumerate(lengths):
-            p = paths[i, :n]
-            text = "".join(self._symbols[p[keep[i, :n]]])
-            out.append(Prediction(text, float(np.exp(best[i, :n].sum())) if n else 0.0,
-                                  "".join(self._symbols[p]) if with_raw else None))
-        return out
+        found = [paths[i, :n][keep[i, :n]] for i, n in enumerate(lengths)]
+        likely = np.exp(ctc_log_likelihood(log_probs, found, lengths)) if len(found) else []
+        return [Prediction("".join(self._symbols[f]), float(likely[i]) if n else 0.0,
+                           "".join(self._symbols[paths[i, :n]]) if with_raw else None)
+                for i, (f, n) in enumerate(zip(found, lengths))]
 
     def decode(self, log_probs, lengths=None, beam_width: int = 1, with_raw: bool = False) -> list[Prediction]:
         """Decode a batch: ``log_probs`` B×T×C (tensor or array), ``lengths`` the valid steps of each."""
@@ -174,6 +219,5 @@ class Codec:
             lengths = [lp.shape[1]] * lp.shape[0]
         lengths = [int(n) for n in (lengths.tolist() if hasattr(lengths, "tolist") else lengths)]
         if beam_width <= 1:  # vectorised greedy path
-            paths = lp.argmax(axis=2)
-            return self._greedy_batch(paths, np.take_along_axis(lp, paths[..., None], axis=2)[..., 0], lengths, with_raw)
+            return self._greedy_batch(lp, lengths, with_raw)
         return [self.beam_search(lp[i, :n], beam_width, with_raw) for i, n in enumerate(lengths)]

@@ -3,8 +3,7 @@
 The model's input array (the text line, resized to the model's height) is also read stretched to 1.15× and
 1.33× its width and with its strokes thinned. Of the texts the readings decode, the one with the highest
 probability on average over the readings wins (each reading's CTC likelihood of it, over every alignment, not
-only of its own greedy path: :func:`choose`); its confidence is the summed confidence of the readings that
-decoded it over the number of readings. (Until the likelihood was tried, the text with the largest summed
+only of its own greedy path: :func:`choose`); its confidence is that average probability. (Until the likelihood was tried, the text with the largest summed
 confidence won, :func:`combine`; on the development sets the likelihood reads as many images right with fewer
 wrong characters, and the ASCII model's validation set 0.7 points more.)
 
@@ -49,7 +48,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from .codec import Prediction, log_softmax
+from .codec import Prediction, ctc_log_likelihood, log_softmax
 
 MODES = ("auto", "all", "off")       # the first is the default
 GATE = 0.9          # auto: a second look where some character's peak probability is below this
@@ -57,7 +56,6 @@ READINGS = ("four", "seven")        # how many ways the second look reads; the f
 STRETCHES = (1.15, 1.33)
 NARROW = 0.87       # seven: also this much as wide
 REFRAMES = (0.5, 2.0)   # seven: also with the crop's margins this many times as wide (tighter, looser)
-RESCALE = 4         # ctc_log_likelihoods: rescale the forward probabilities every this many steps
 RECROP = 0.9        # a second crop inside the input array replaces the variants when it keeps less than this
 
 
@@ -185,52 +183,13 @@ def least_peaks(scores: np.ndarray, lengths: Sequence[int]) -> np.ndarray:
 
 def ctc_log_likelihoods(log_probs: Sequence[np.ndarray], labels: Sequence[Sequence[int]]) -> np.ndarray:
     """R × N: log p(labels[n] | log_probs[r]) by the CTC forward algorithm (blank = class 0), for R readings of
-    one image (each T_r × C log-probabilities; their lengths may differ) and N label sequences at once.
-
-    Every reading and every label runs in one loop over time steps, each step one product with a transition
-    matrix per label, in probabilities rescaled every :data:`RESCALE` steps (the log of the scale kept aside),
-    which is exact and cheaper than log-space sums: readings are padded to the longest, and a reading's states
-    stop moving past its own end; labels are interleaved with blanks and padded, and a label's states beyond its
-    own length never feed the ones before them. A label a reading cannot emit (too long for its steps) gets a
-    log-likelihood below -1e30.
+    one image (each T_r × C log-probabilities; their lengths may differ) and N label sequences at once: every
+    (reading, label) pair in one run of :func:`digitseq.codec.ctc_log_likelihood`. A label a reading cannot emit
+    (too long for its steps) gets a log-likelihood below -1e30.
     """
     r_n, n_n = len(log_probs), len(labels)
-    lengths = np.array([len(lp) for lp in log_probs])
-    t_max, c = int(lengths.max()), log_probs[0].shape[1]
-    prob = np.zeros((r_n, t_max, c))
-    for r, x in enumerate(log_probs):
-        prob[r, : len(x)] = np.exp(x)
-    longest = max((len(y) for y in labels), default=0)
-    s_n = 2 * longest + 1
-    ext = np.zeros((n_n, s_n), np.intp)                  # blank, y1, blank, y2, ..., blank (padded with blanks)
-    for n, y in enumerate(labels):
-        ext[n, 1: 2 * len(y): 2] = y
-    # transitions as one matrix per label: stay, move one state on, or skip a blank between different labels
-    move = np.zeros((n_n, s_n, s_n))
-    idx = np.arange(s_n)
-    move[:, idx, idx] = 1.0
-    move[:, idx[:-1], idx[1:]] = 1.0
-    skip = (ext[:, 2:] != 0) & (ext[:, 2:] != ext[:, :-2])
-    move[:, idx[:-2], idx[2:]] = skip
-    emit = prob[:, :, ext]                               # R × T × N × S
-    alpha = emit[:, 0, :, None, :] * (idx < 2)           # R × N × 1 × S: start in the first blank or the first label
-    log_scale = np.zeros((r_n, n_n))
-    live_until = lengths[:, None, None, None]
-    for t in range(1, t_max):
-        step = (alpha @ move) * emit[:, t, :, None, :]
-        alpha = np.where(t < live_until, step, alpha)    # a reading past its end keeps its last states
-        if t % RESCALE == 0 or t == t_max - 1:           # rescale now and then (float64 has room for a few steps)
-            top = alpha.max(axis=(2, 3))
-            top[top <= 0] = 1.0
-            alpha /= top[:, :, None, None]
-            log_scale += np.log(top)
-    alpha = alpha[:, :, 0, :]
-    ends = np.array([2 * len(y) for y in labels])        # the last state of each label: its final blank
-    final = np.take_along_axis(alpha, ends[None, :, None], axis=2)[..., 0]
-    before = np.take_along_axis(alpha, np.maximum(ends - 1, 0)[None, :, None], axis=2)[..., 0]
-    final = final + np.where(ends > 0, before, 0)
-    with np.errstate(divide="ignore"):
-        return np.where(final > 0, np.log(np.maximum(final, 1e-300)), -1e31) + log_scale
+    pairs = ctc_log_likelihood([x for x in log_probs for _ in range(n_n)], [y for _ in range(r_n) for y in labels])
+    return pairs.reshape(r_n, n_n)
 
 
 def choose(predictions: Sequence[Prediction], scores: Sequence[np.ndarray], codec) -> Prediction:
@@ -238,18 +197,18 @@ def choose(predictions: Sequence[Prediction], scores: Sequence[np.ndarray], code
     with the highest mean probability over the readings (each reading's CTC likelihood of it, over every
     alignment, :func:`ctc_log_likelihoods`). ``scores``: each reading's T×C scores (logits or
     log-probabilities), normalised here only when the readings disagree. Ties go to the text read first (the
-    plain image's). Its confidence is the sum of the confidences of the readings that decoded it over their
-    number, as :func:`combine` gives; ``raw`` is that of its surest reading."""
+    plain image's). Its confidence is that mean probability (a reading's confidence is its likelihood of the text
+    it read, so where the readings agree this is :func:`combine`'s); ``raw`` is that of its surest reading."""
     texts = list(dict.fromkeys(p.text for p in predictions))
     if len(texts) == 1:
         return combine(predictions)
     ll = ctc_log_likelihoods([log_softmax(s) for s in scores], [codec.encode(t) for t in texts])
     top = ll.max(axis=0)
     mean = top + np.log(np.exp(ll - top).sum(axis=0))    # log of the summed (so the mean's) probability
-    best = texts[int(np.argmax(mean))]
-    mine = [p for p in predictions if p.text == best]
-    surest = max(mine, key=lambda p: p.confidence)        # the first of the surest
-    return Prediction(best, sum(p.confidence for p in mine) / len(predictions), surest.raw)
+    k = int(np.argmax(mean))
+    best = texts[k]
+    surest = max((p for p in predictions if p.text == best), key=lambda p: p.confidence)   # the first of the surest
+    return Prediction(best, float(np.exp(mean[k])) / len(predictions), surest.raw)
 
 
 def combine(predictions: Sequence[Prediction]) -> Prediction:

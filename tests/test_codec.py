@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from digitseq.codec import PRINTABLE_ASCII, Codec
+from digitseq.codec import PRINTABLE_ASCII, Codec, ctc_log_likelihood
 from digitseq.errors import DataError
 
 C = Codec("0123456789")
@@ -27,9 +27,20 @@ def test_greedy_decoding_hand_made(path, text):
     assert C.collapse(path) == text
 
 
-def test_greedy_confidence_is_the_best_path_probability():
+def test_greedy_confidence_is_the_texts_probability_over_every_alignment():
+    # Steps put 0.5 on blank, '0', blank and 0.05 on each other class. "0" collapses from six paths:
+    # ·0· .125, 00· and ·00 .0125 each, 0··, ··0 and 000 .00125 each: .15375 (the best path alone: .125).
     pred = C.greedy(one_hot_path([0, 1, 0], p=0.5))
-    assert pred.confidence == pytest.approx(0.125)
+    assert pred.text == "0" and pred.confidence == pytest.approx(0.15375)
+    assert C.greedy(one_hot_path([0, 0], p=0.5)).confidence == pytest.approx(0.25)   # "": only ··
+
+
+def test_ctc_log_likelihood_pairs_each_sequence_with_its_own_label_and_length():
+    lp = np.stack([one_hot_path([0, 1, 0], p=0.5), one_hot_path([1, 0, 2], p=0.5)])
+    got = np.exp(ctc_log_likelihood(lp, [[1], [1]], lengths=[3, 1]))
+    # the second: one step, '0' at 0.5; "0" needs one step
+    assert got == pytest.approx([0.15375, 0.5])
+    assert ctc_log_likelihood(lp, [[1, 1, 1], [2]], lengths=[3, 3])[0] < -1e30   # "000" needs 5 steps
 
 
 def test_batch_decode_uses_each_sequence_length():

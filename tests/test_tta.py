@@ -66,7 +66,7 @@ def test_choose_takes_the_text_the_readings_find_likeliest_on_average():
     preds = [Prediction("1", 0.9, "1"), Prediction("2", 0.55, "2"), Prediction("2", 0.55, "2")]
     assert combine(preds).text == "2"                      # summed confidence: 1.1 against 0.9
     # mean likelihood: "1" (0.9 + 0.45 + 0.45) / 3 = 0.6 against "2" (0.1 + 0.55 + 0.55) / 3 = 0.4
-    assert choose(preds, lps, codec) == Prediction("1", pytest.approx(0.9 / 3), "1")
+    assert choose(preds, lps, codec) == Prediction("1", pytest.approx(0.6), "1")   # its confidence: that mean
     assert choose(preds[1:], lps[1:], codec) == Prediction("2", pytest.approx(1.1 / 2), "2")   # one text: as combine
     # a tie goes to the text read first
     even = [np.log(np.array([[1e-9, 0.5, 0.5]]))] * 2

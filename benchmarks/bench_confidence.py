@@ -1,0 +1,88 @@
+"""How well a reading's confidence separates right readings from wrong ones: the number to threshold on.
+
+    python benchmarks/bench_confidence.py [--model digits|ascii|PATH] [--sets val,tta_dev_wild5,...] [--tta auto|off]
+
+A user who sends unsure readings to a person keeps the surest ones: what matters is how well the confidence
+ranks errors below right readings. Per set (folders under img/, read as ``digitseq evaluate`` reads them):
+
+  auroc          the chance that a right reading has a higher confidence than a wrong one (0.5: no better than
+                 chance, 1.0: every error below every right reading)
+  acc_at         sequence accuracy of the surest 50 / 80 / 90 / 100 % of the images
+  mean_conf      the mean confidence, beside the accuracy (for a calibrated score they are equal)
+
+Results: ``results/bench_confidence[_<model>]_<tta>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, model_tag, write  # noqa: E402
+
+COVERAGES = (0.5, 0.8, 0.9, 1.0)
+
+
+def auroc(confidence: np.ndarray, right: np.ndarray) -> float:
+    """Area under the ROC curve of ``confidence`` as a score for ``right`` (ties count half): Mann-Whitney."""
+    pos, neg = confidence[right], confidence[~right]
+    if not len(pos) or not len(neg):
+        return float("nan")
+    both = np.concatenate([pos, neg])
+    order = np.argsort(both, kind="stable")
+    ranks = np.empty(len(both))
+    sorted_vals = both[order]
+    # average ranks over ties
+    _, first, counts = np.unique(sorted_vals, return_index=True, return_counts=True)
+    avg = first + (counts + 1) / 2.0
+    ranks[order] = np.repeat(avg, counts)
+    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def accuracy_at(confidence: np.ndarray, right: np.ndarray, coverage: float) -> float:
+    """Sequence accuracy of the ``coverage`` share of images with the highest confidence (ties in input order)."""
+    keep = max(1, int(round(coverage * len(right))))
+    return float(right[np.argsort(-confidence, kind="stable")[:keep]].mean())
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="digits")
+    ap.add_argument("--sets", default="val,tta_dev_wild5,tta_dev_captcha5",
+                    help="comma-separated folders under --img (default: the development sets)")
+    ap.add_argument("--img", default=str(ROOT / "img"))
+    ap.add_argument("--tta", default="auto", choices=("auto", "all", "off"))
+    a = ap.parse_args(argv)
+    from digitseq.data import read_labels
+    from digitseq.recognize import Recognizer
+
+    rec = Recognizer.load(a.model, tta=a.tta)
+    results = {}
+    print(f"| set | n | accuracy | mean confidence | AUROC | accuracy of the surest {' / '.join(f'{c:.0%}' for c in COVERAGES)} |")
+    print("|---|---|---|---|---|---|")
+    for name in a.sets.split(","):
+        folder = Path(a.img) / name
+        if not (folder / "labels.csv").is_file():
+            print(f"| {name} | - | missing | | | |")
+            continue
+        data = read_labels(folder, alphabet=rec.alphabet)
+        got = [p for _, p, _ in rec.predict_files(data.paths, batch_size=128)]   # as digitseq evaluate reads
+        ok = [p is not None for p in got]
+        right = np.array([p.text == t for p, t, k in zip(got, data.labels, ok) if k])
+        conf = np.array([p.confidence for p in got if p is not None])
+        r = {"n": int(len(right)), "accuracy": float(right.mean()), "mean_confidence": float(conf.mean()),
+             "auroc": auroc(conf, right), "accuracy_at": {str(c): accuracy_at(conf, right, c) for c in COVERAGES}}
+        results[name] = r
+        print(f"| {name} | {r['n']} | {100 * r['accuracy']:.1f} % | {r['mean_confidence']:.3f} | {r['auroc']:.3f} | "
+              + " / ".join(f"{100 * v:.1f}" for v in r["accuracy_at"].values()) + " |", flush=True)
+    path = write(f"bench_confidence{model_tag(a.model)}_{a.tta}", {"model": a.model, "tta": a.tta, "sets": results})
+    print(f"-> {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
