@@ -381,7 +381,7 @@ class Recognizer:
         other = self.partner
         if other is None or self.tta == "off":
             return None
-        runner = other.runner.alone() if alone and hasattr(other.runner, "alone") else other.runner
+        runner = other.runner.alone(spinning=False) if alone and hasattr(other.runner, "alone") else other.runner
 
         def fetch(i: int) -> np.ndarray | None:
             try:

@@ -188,6 +188,14 @@ def test_predict_runs_in_a_two_thread_session_that_gives_the_same_scores(monkeyp
     net = OnnxModel(resolve_model("digits", "onnx")[0], threads=1)
     alone = net.alone()
     assert alone is not net and alone.threads == 2 and net.alone() is alone   # made once
+    calm = net.alone(spinning=False)                                          # a partner's: threads sleep after a run
+    spin = "session.intra_op.allow_spinning"
+    assert calm is not alone and calm.threads == 2 and net.alone(spinning=False) is calm
+    assert calm.session.get_session_options().get_session_config_entry(spin) == "0"
+    with pytest.raises(RuntimeError):                                        # the model's own: the default, spinning
+        alone.session.get_session_options().get_session_config_entry(spin)
+    rec = Recognizer.load()                                                   # the shipped model and its partner
+    assert rec._partner(lambda i: None, alone=True).runner is rec.partner.runner.alone(spinning=False)
     x = np.random.default_rng(0).random((3, 1, net.input_height, 64), dtype=np.float32)
     assert np.allclose(net.run(x), alone.run(x), atol=1e-4)
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
