@@ -24,29 +24,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, model_tag, write  # noqa: E402
 
+from digitseq.metrics import accuracy_at, auroc  # noqa: E402
+
 COVERAGES = (0.5, 0.8, 0.9, 1.0)
-
-
-def auroc(confidence: np.ndarray, right: np.ndarray) -> float:
-    """Area under the ROC curve of ``confidence`` as a score for ``right`` (ties count half): Mann-Whitney."""
-    pos, neg = confidence[right], confidence[~right]
-    if not len(pos) or not len(neg):
-        return float("nan")
-    both = np.concatenate([pos, neg])
-    order = np.argsort(both, kind="stable")
-    ranks = np.empty(len(both))
-    sorted_vals = both[order]
-    # average ranks over ties
-    _, first, counts = np.unique(sorted_vals, return_index=True, return_counts=True)
-    avg = first + (counts + 1) / 2.0
-    ranks[order] = np.repeat(avg, counts)
-    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
-
-
-def accuracy_at(confidence: np.ndarray, right: np.ndarray, coverage: float) -> float:
-    """Sequence accuracy of the ``coverage`` share of images with the highest confidence (ties in input order)."""
-    keep = max(1, int(round(coverage * len(right))))
-    return float(right[np.argsort(-confidence, kind="stable")[:keep]].mean())
 
 
 def main(argv=None) -> int:
@@ -75,7 +55,7 @@ def main(argv=None) -> int:
         right = np.array([p.text == t for p, t, k in zip(got, data.labels, ok) if k])
         conf = np.array([p.confidence for p in got if p is not None])
         r = {"n": int(len(right)), "accuracy": float(right.mean()), "mean_confidence": float(conf.mean()),
-             "auroc": auroc(conf, right), "accuracy_at": {str(c): accuracy_at(conf, right, c) for c in COVERAGES}}
+             "auroc": auroc(conf, right), "accuracy_at": {str(c): accuracy_at(conf, right, c)[0] for c in COVERAGES}}
         results[name] = r
         print(f"| {name} | {r['n']} | {100 * r['accuracy']:.1f} % | {r['mean_confidence']:.3f} | {r['auroc']:.3f} | "
               + " / ".join(f"{100 * v:.1f}" for v in r["accuracy_at"].values()) + " |", flush=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .errors import DataError
 from .image import read_labels
-from .metrics import evaluate, worst_errors
+from .metrics import confidence_report, evaluate, worst_errors
 from .recognize import Recognizer
 
 
@@ -35,6 +35,7 @@ def evaluate_folder(data: str | Path, model: str | Path | Recognizer | None = No
     seconds = time.perf_counter() - t0
     texts = [p.text for p in preds]
     report = evaluate(ls.labels, texts)
+    report["confidence"] = confidence_report([p.confidence for p in preds], [t == y for t, y in zip(texts, ls.labels)])
     report["errors"] = [{**e, "path": str(ls.paths[e["index"]])}
                         for e in worst_errors(ls.labels, texts, [p.confidence for p in preds], errors)]
     report.update(data=str(data), model=rec.checkpoint.get("path", "?"), backend=rec.backend,
@@ -64,6 +65,12 @@ def format_report(report: dict) -> str:
         lines.append(f"  {'by class':<14}{'support':>9}{'recall':>9}{'precision':>11}{'f1':>8}")
         for name, c in report["by_class"].items():
             lines.append(f"    {name:<12}{c['support']:>9}{c['recall']:>9.4f}{c['precision']:>11.4f}{c['f1']:>8.4f}")
+    conf = report.get("confidence")
+    if conf and conf["auroc"] is not None:   # some readings right, some wrong
+        lines.append(f"  confidence: AUROC {conf['auroc']:.3f} (the chance a right reading is surer than a wrong one)")
+        for r in conf["coverage"]:
+            lines.append(f"    the surest {100 * r['share']:.0f} % (confidence >= {r['threshold']:.3f}): "
+                         f"{100 * r['accuracy']:.1f} % right")
     if report.get("errors"):
         lines.append("  worst errors (truth -> prediction, edit distance, confidence):")
         for e in report["errors"]:

@@ -29,6 +29,13 @@ merged, ``l`` read as ``1`` is an error even where the two look alike):
   one); only classes that occur in the labels or the predictions are listed. A class's recall is the
   share of its truth characters read right.
 
+How far the confidences can be trusted (:func:`confidence_report`, ``digitseq evaluate``'s ``confidence``):
+
+- ``auroc``: the chance that a right reading has a higher confidence than a wrong one (ties count half):
+  0.5 is no better than chance, 1.0 puts every error below every right reading.
+- ``coverage``: for the surest 50 / 80 / 90 % of the images, the ``threshold`` (the lowest confidence kept)
+  and the sequence ``accuracy`` of what is kept: keep readings at or above a threshold, send the rest to a person.
+
 The lists hold at most ``top_confusions`` rows each (default 20); ``edit_ops`` counts all of them.
 """
 
@@ -37,6 +44,8 @@ from __future__ import annotations
 import string
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+
+import numpy as np
 
 CLASSES = {"digits": set(string.digits), "upper": set(string.ascii_uppercase),
            "lower": set(string.ascii_lowercase), "punctuation": set(string.punctuation)}
@@ -218,3 +227,43 @@ def worst_errors(truths: Sequence[str], preds: Sequence[str], confidences: Seque
                          "confidence": conf})
     rows.sort(key=lambda r: (-r["distance"], -r["confidence"]))
     return rows[:n]
+
+
+COVERAGES = (0.5, 0.8, 0.9)
+
+
+def auroc(confidences: Sequence[float], right: Sequence[bool]) -> float:
+    """Area under the ROC curve of the confidences as a score for being right (Mann-Whitney, ties count half);
+    NaN where all readings are right or all wrong."""
+    conf, right = np.asarray(confidences, dtype=np.float64), np.asarray(right, dtype=bool)
+    n_pos, n_neg = int(right.sum()), int((~right).sum())
+    if not n_pos or not n_neg:
+        return float("nan")
+    order = np.argsort(conf, kind="stable")
+    _, first, counts = np.unique(conf[order], return_index=True, return_counts=True)
+    ranks = np.empty(len(conf))
+    ranks[order] = np.repeat(first + (counts + 1) / 2.0, counts)       # 1-based ranks, ties averaged
+    return float((ranks[right].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def accuracy_at(confidences: Sequence[float], right: Sequence[bool], coverage: float) -> tuple[float, float]:
+    """(accuracy, threshold) of the ``coverage`` share of readings with the highest confidence (ties in input
+    order): the sequence accuracy of those kept, and the lowest confidence among them."""
+    conf, right = np.asarray(confidences, dtype=np.float64), np.asarray(right, dtype=bool)
+    keep = np.argsort(-conf, kind="stable")[: max(1, int(round(coverage * len(conf))))]
+    return float(right[keep].mean()), float(conf[keep].min())
+
+
+def confidence_report(confidences: Sequence[float], right: Sequence[bool],
+                      coverages: Sequence[float] = COVERAGES) -> dict:
+    """``auroc`` (None where all readings are right or all wrong), ``mean_confidence`` and, per coverage, the
+    threshold and the accuracy of what it keeps."""
+    conf = np.asarray(confidences, dtype=np.float64)
+    if not len(conf):
+        return {"auroc": None, "mean_confidence": None, "coverage": []}
+    rows = []
+    for c in coverages:
+        acc, threshold = accuracy_at(conf, right, c)
+        rows.append({"share": c, "threshold": threshold, "accuracy": acc})
+    area = auroc(conf, right)
+    return {"auroc": None if np.isnan(area) else area, "mean_confidence": float(conf.mean()), "coverage": rows}

@@ -1,3 +1,5 @@
+import math
+
 import pytest
 
 from digitseq.evaluate import format_report
@@ -175,3 +177,36 @@ def test_merge_confusions_adds_counts_across_reports():
     merged = merge_confusions([a, b])
     assert merged == [{"truth": "l", "pred": "1", "count": 3}, {"truth": "O", "pred": "0", "count": 2}]
     assert merge_confusions([a, b], top=1) == merged[:1] and merge_confusions([]) == []
+
+
+def test_auroc_counts_right_over_wrong_pairs_and_ties_half():
+    from digitseq.metrics import auroc
+
+    right = [True, True, False, False]
+    assert auroc([0.9, 0.8, 0.2, 0.1], right) == 1.0
+    assert auroc([0.1, 0.2, 0.8, 0.9], right) == 0.0
+    # pairs (right, wrong): (.9,.5) win, (.9,.1) win, (.5,.5) tie, (.5,.1) win -> 3.5 / 4
+    assert auroc([0.9, 0.5, 0.5, 0.1], right) == pytest.approx(0.875)
+    assert math.isnan(auroc([0.3, 0.4], [True, True]))
+
+
+def test_confidence_report_keeps_the_surest_share_and_says_the_threshold():
+    from digitseq.metrics import confidence_report
+
+    conf = [0.9, 0.1, 0.8, 0.7, 0.2]
+    right = [True, False, True, False, True]
+    r = confidence_report(conf, right, coverages=(0.4, 0.6, 1.0))
+    assert [(c["threshold"], c["accuracy"]) for c in r["coverage"]] == [
+        (0.8, 1.0), (0.7, pytest.approx(2 / 3)), (0.1, pytest.approx(0.6))]
+    assert r["mean_confidence"] == pytest.approx(0.54) and r["auroc"] == pytest.approx(5 / 6)   # of 6 pairs only (.2, .7) is out of order
+
+
+def test_format_report_says_which_threshold_keeps_how_much():
+    from digitseq.metrics import confidence_report
+
+    r = evaluate(["1", "2", "3", "4"], ["1", "2", "0", "4"])
+    r["confidence"] = confidence_report([0.9, 0.8, 0.7, 0.3], [True, True, False, True], coverages=(0.5,))
+    text = format_report({**r, "data": "d", "model": "m"})
+    assert "AUROC 0.667" in text and "the surest 50 % (confidence >= 0.800): 100.0 % right" in text
+    r["confidence"] = confidence_report([0.9, 0.8], [True, True])       # nothing wrong: no AUROC to show
+    assert "AUROC" not in format_report({**r, "data": "d", "model": "m"})
