@@ -35,6 +35,7 @@ How far the confidences can be trusted (:func:`confidence_report`, ``digitseq ev
   0.5 is no better than chance, 1.0 puts every error below every right reading.
 - ``coverage``: for the surest 50 / 80 / 90 % of the images, the ``threshold`` (the lowest confidence kept)
   and the sequence ``accuracy`` of what is kept: keep readings at or above a threshold, send the rest to a person.
+- ``curve``: the same for the surest 5, 10, ..., 100 % (``[share, accuracy, threshold]`` rows), to plot.
 
 The lists hold at most ``top_confusions`` rows each (default 20); ``edit_ops`` counts all of them.
 """
@@ -257,13 +258,15 @@ def accuracy_at(confidences: Sequence[float], right: Sequence[bool], coverage: f
 def confidence_report(confidences: Sequence[float], right: Sequence[bool],
                       coverages: Sequence[float] = COVERAGES) -> dict:
     """``auroc`` (None where all readings are right or all wrong), ``mean_confidence`` and, per coverage, the
-    threshold and the accuracy of what it keeps."""
+    threshold and the accuracy of what it keeps; ``curve``: that for every 5 % of coverage."""
     conf = np.asarray(confidences, dtype=np.float64)
     if not len(conf):
-        return {"auroc": None, "mean_confidence": None, "coverage": []}
+        return {"auroc": None, "mean_confidence": None, "coverage": [], "curve": []}
     rows = []
     for c in coverages:
         acc, threshold = accuracy_at(conf, right, c)
         rows.append({"share": c, "threshold": threshold, "accuracy": acc})
+    curve = [[round(c, 2), *accuracy_at(conf, right, c)] for c in np.arange(1, 21) / 20]
     area = auroc(conf, right)
-    return {"auroc": None if np.isnan(area) else area, "mean_confidence": float(conf.mean()), "coverage": rows}
+    return {"auroc": None if np.isnan(area) else area, "mean_confidence": float(conf.mean()), "coverage": rows,
+            "curve": curve}

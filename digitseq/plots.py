@@ -214,6 +214,28 @@ def accuracy_by_length(reports: dict[str, dict]):
     return fig
 
 
+def confidence_coverage(reports: dict[str, dict]):
+    """What keeping only the surest readings buys: for each evaluated set, the sequence accuracy of the surest
+    share of its images against that share (``report["confidence"]["curve"]``, :func:`digitseq.metrics.
+    confidence_report`), the confidence that keeps 80 % marked on each line."""
+    fig, ax = plt.subplots(figsize=(8, 3))
+    for name, rep in reports.items():
+        conf = rep.get("confidence") or {}
+        curve = conf.get("curve") or []
+        if not curve:
+            continue
+        share, acc, threshold = zip(*curve)
+        line, = ax.plot([100 * c for c in share], [100 * a for a in acc], "-", label=name)
+        k = min(range(len(share)), key=lambda i: abs(share[i] - 0.8))
+        ax.annotate(f"≥ {threshold[k]:.2f}", (100 * share[k], 100 * acc[k]), textcoords="offset points",
+                    xytext=(4, 4), fontsize=8, color=line.get_color())
+    ax.set(xlabel="share of images kept, surest first (%)", ylabel="sequence accuracy of those kept (%)",
+           title="keep the surest readings: accuracy against coverage (label: the confidence that keeps 80 %)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 def error_gallery(errors: list[dict], ncols: int = 3):
     """Images of wrong predictions, titled 'truth → prediction'."""
     if not errors:

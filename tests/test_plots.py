@@ -68,3 +68,17 @@ def test_labels_with_dollar_signs_are_drawn_as_text(tmp_path):
         assert any("$" in t for t in texts)
         plt.close(fig)
     assert figs[0].axes[0].get_title() == "kKQ?$$Z)^0"
+
+
+def test_confidence_coverage_draws_each_set_that_has_a_curve():
+    from digitseq.metrics import confidence_report
+    from digitseq.plots import confidence_coverage
+
+    conf = confidence_report([0.9, 0.8, 0.7, 0.3, 0.2], [True, True, False, True, False])
+    assert len(conf["curve"]) == 20 and conf["curve"][-1] == [1.0, 0.6, 0.2]   # all kept: 3 of 5 right
+    assert conf["curve"][3][:2] == [0.2, 1.0]                                   # the surest one alone: right
+    fig = confidence_coverage({"a": {"confidence": conf}, "b": {"confidence": conf}, "no curve": {}})
+    ax = fig.axes[0]
+    assert [line.get_label() for line in ax.get_lines()] == ["a", "b"]
+    assert list(ax.get_lines()[0].get_ydata())[-1] == 60.0
+    plt.close(fig)
