@@ -18,6 +18,7 @@ from . import DEFAULT_PRETRAINED_CNN, DIGITS, __version__
 from .errors import DigitseqError
 
 EXIT_USER_ERROR = 2
+EXIT_SOME_FAILED = 1   # recognize: some files could not be read; the others' results were written
 
 
 def _positive(value: str) -> int:
@@ -347,7 +348,7 @@ def cmd_recognize(a) -> int:
     elapsed = time.perf_counter() - t0
     n = writer.n + failed
     print(f"{n} image{'' if n == 1 else 's'}, {failed} failed, {elapsed:.2f}s, {writer.n / max(elapsed, 1e-9):.0f} images/s", file=sys.stderr)
-    return EXIT_USER_ERROR if failed == n else 0
+    return EXIT_USER_ERROR if failed == n else EXIT_SOME_FAILED if failed else 0
 
 
 def cmd_evaluate(a) -> int:
