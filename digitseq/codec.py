@@ -196,9 +196,7 @@ class Codec:
 
     def decode_scores(self, scores: np.ndarray, lengths=None, beam_width: int = 1,
                       with_raw: bool = False) -> list[Prediction]:
-        """Decode a batch of unnormalised scores (B×T×C logits, numpy), as :meth:`decode` does log-probabilities.
-
-        """
+        """Decode a batch of unnormalised scores (B×T×C logits, numpy), as :meth:`decode` does log-probabilities."""
         return self.decode(log_softmax(np.asarray(scores)), lengths, beam_width, with_raw)
 
     def _greedy_batch(self, log_probs: np.ndarray, lengths: list[int], with_raw: bool) -> list[Prediction]:
