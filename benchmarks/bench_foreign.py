@@ -123,17 +123,28 @@ def draw(text: str, font_path: str, rng: np.random.Generator, degraded: bool) ->
             d.line([(x0, y), (x0 + tw, y)], fill=fg, width=lw)
         if rng.random() < 0.5:
             img = img.filter(ImageFilter.GaussianBlur(float(rng.uniform(0.3, 1.2)) * th / 32))
-        if rng.random() < 0.5:
-            arr = np.asarray(img, np.float32) + rng.normal(0, rng.uniform(3, 18), (h, w, 1))
-            img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
-        if rng.random() < 0.6:
-            buf = io.BytesIO()
-            img.save(buf, "JPEG", quality=int(rng.integers(30, 96)))
-            img = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+        img = noise_and_jpeg(img, rng, noise=(0.5, 18), jpeg=(0.6, 30))
     return img
 
 
-RENDERERS = ("matplotlib", "skia")   # who draws the text: the folder is img/foreign_<set> or img/skia_<set>
+def noise_and_jpeg(img: Image.Image, rng: np.random.Generator, noise: tuple[float, float],
+                   jpeg: tuple[float, int]) -> Image.Image:
+    """The end of a degraded draw (this benchmark's and ``skia_text``'s): with probability ``noise[0]`` Gaussian
+    pixel noise of sigma 3 to ``noise[1]``, then with probability ``jpeg[0]`` a JPEG round trip at quality
+    ``jpeg[1]`` to 95."""
+    if rng.random() < noise[0]:
+        w, h = img.size
+        arr = np.asarray(img, np.float32) + rng.normal(0, rng.uniform(3, noise[1]), (h, w, 1))
+        img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+    if rng.random() < jpeg[0]:
+        buf = io.BytesIO()
+        img.save(buf, "JPEG", quality=int(rng.integers(jpeg[1], 96)))
+        img = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    return img
+
+
+PREFIX = {"matplotlib": "foreign", "skia": "skia"}   # who draws the text -> img/<prefix>_<set>, results/bench_<prefix>
+RENDERERS = tuple(PREFIX)
 
 
 def make_set(name: str, count: int, seed: int = 0, root: Path = ROOT / "img", renderer: str = "matplotlib") -> Path:
@@ -142,7 +153,7 @@ def make_set(name: str, count: int, seed: int = 0, root: Path = ROOT / "img", re
         from skia_text import draw as draw_text
     else:
         draw_text = draw
-    out = root / f"{'foreign' if renderer == 'matplotlib' else renderer}_{name}"
+    out = root / f"{PREFIX[renderer]}_{name}"
     labels = out / "labels.csv"
     if labels.exists() and labels.read_text(encoding="utf-8").count("\n") == count + 1:
         return out
@@ -186,7 +197,7 @@ def main(argv=None) -> int:
                                               "confusions", "errors")}}
         print(f"| {name} | {r['n']} | {100 * r['sequence_accuracy']:.1f} % | {100 * r['char_accuracy']:.2f} % "
               f"| {r['cer']:.4f} |", flush=True)
-    path = write(f"bench_{'foreign' if a.renderer == 'matplotlib' else a.renderer}{model_tag(a.model)}",
+    path = write(f"bench_{PREFIX[a.renderer]}{model_tag(a.model)}",
                  {"model": a.model, "renderer": a.renderer, "count": a.count, "seed": a.seed, "sets": results})
     print(f"-> {path.relative_to(ROOT)}")
     return 0

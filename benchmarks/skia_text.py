@@ -13,11 +13,10 @@ Optional extra (``requirements-peers.txt``): ``pip install skia-python``.
 
 from __future__ import annotations
 
-import io
 import math
 
 import numpy as np
-from bench_foreign import _colours
+from bench_foreign import _colours, noise_and_jpeg
 from PIL import Image
 
 try:
@@ -163,13 +162,5 @@ def draw(text: str, font_path: str, rng: np.random.Generator, degraded: bool) ->
         image = _displace(image, px, rng)
     rgba = image.toarray(colorType=skia.kRGBA_8888_ColorType)
     img = Image.fromarray(np.ascontiguousarray(rgba[..., :3]))
-    if degraded:
-        if rng.random() < 0.4:
-            arr = np.asarray(img, np.float32) + rng.normal(0, rng.uniform(3, 15), (h, w, 1))
-            img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
-        if rng.random() < 0.5:
-            buf = io.BytesIO()
-            img.save(buf, "JPEG", quality=int(rng.integers(35, 96)))
-            img = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
-    return img
+    return noise_and_jpeg(img, rng, noise=(0.4, 15), jpeg=(0.5, 35)) if degraded else img
 
