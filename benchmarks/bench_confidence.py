@@ -19,12 +19,8 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, model_tag, write  # noqa: E402
-
-from digitseq.metrics import accuracy_at, auroc  # noqa: E402
 
 COVERAGES = (0.5, 0.8, 0.9, 1.0)
 
@@ -37,7 +33,7 @@ def main(argv=None) -> int:
     ap.add_argument("--img", default=str(ROOT / "img"))
     ap.add_argument("--tta", default="auto", choices=("auto", "all", "off"))
     a = ap.parse_args(argv)
-    from digitseq.data import read_labels
+    from digitseq.evaluate import evaluate_folder
     from digitseq.recognize import Recognizer
 
     rec = Recognizer.load(a.model, tta=a.tta)
@@ -49,13 +45,10 @@ def main(argv=None) -> int:
         if not (folder / "labels.csv").is_file():
             print(f"| {name} | - | missing | | | |")
             continue
-        data = read_labels(folder, alphabet=rec.alphabet)
-        got = [p for _, p, _ in rec.predict_files(data.paths, batch_size=128)]   # as digitseq evaluate reads
-        ok = [p is not None for p in got]
-        right = np.array([p.text == t for p, t, k in zip(got, data.labels, ok) if k])
-        conf = np.array([p.confidence for p in got if p is not None])
-        r = {"n": int(len(right)), "accuracy": float(right.mean()), "mean_confidence": float(conf.mean()),
-             "auroc": auroc(conf, right), "accuracy_at": {str(c): accuracy_at(conf, right, c)[0] for c in COVERAGES}}
+        report = evaluate_folder(folder, rec, confidence_coverages=COVERAGES)   # as digitseq evaluate reads
+        conf = report["confidence"]
+        r = {"n": report["n"], "accuracy": report["sequence_accuracy"], "mean_confidence": conf["mean_confidence"],
+             "auroc": conf["auroc"], "accuracy_at": {str(c["share"]): c["accuracy"] for c in conf["coverage"]}}
         results[name] = r
         print(f"| {name} | {r['n']} | {100 * r['accuracy']:.1f} % | {r['mean_confidence']:.3f} | {r['auroc']:.3f} | "
               + " / ".join(f"{100 * v:.1f}" for v in r["accuracy_at"].values()) + " |", flush=True)

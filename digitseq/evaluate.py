@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import DataError
 from .image import read_labels
-from .metrics import confidence_report, evaluate, worst_errors
+from .metrics import COVERAGES, confidence_report, evaluate, worst_errors
 from .recognize import Recognizer
 
 
@@ -15,13 +16,14 @@ def evaluate_folder(data: str | Path, model: str | Path | Recognizer | None = No
                     beam_width: int = 1, batch_size: int = 128, errors: int = 0, progress: bool = False,
                     backend: str = "auto", textline: bool | None = None, threads: int | None = None,
                     margin: int | None = None, tta: str | bool = "auto", readings: str | None = None,
-                    partner: str | Path | None = None) -> dict:
+                    partner: str | Path | None = None, confidence_coverages: Sequence[float] = COVERAGES) -> dict:
     """Read every image of ``data`` with ``model`` (a Recognizer, a model name or a path; default the
     shipped digit model); return what :func:`digitseq.metrics.evaluate` returns plus ``errors`` (the
     worst ``errors`` mistakes), ``model``, ``data``, ``backend``, ``textline``, ``margin``, ``batch_size`` and
     the time taken. ``tta``: auto / all / off, ``readings``: four / seven (:mod:`digitseq.tta`; both ignored when
     ``model`` is a Recognizer, which has its own settings), ``partner``: the second look's second model (a name or
-    path, "off", None for the model's own; :meth:`Recognizer.load`)."""
+    path, "off", None for the model's own; :meth:`Recognizer.load`); ``confidence_coverages``: the shares of surest
+    readings ``confidence`` reports (:func:`digitseq.metrics.confidence_report`)."""
     rec = model if isinstance(model, Recognizer) else Recognizer.load(model, backend=backend, textline=textline,
                                                                        threads=threads, margin=margin, tta=tta,
                                                                        readings=readings, partner=partner)
@@ -34,10 +36,12 @@ def evaluate_folder(data: str | Path, model: str | Path | Recognizer | None = No
         preds.append(pred)
     seconds = time.perf_counter() - t0
     texts = [p.text for p in preds]
+    confidences = [p.confidence for p in preds]
     report = evaluate(ls.labels, texts)
-    report["confidence"] = confidence_report([p.confidence for p in preds], [t == y for t, y in zip(texts, ls.labels)])
+    report["confidence"] = confidence_report(confidences, [t == y for t, y in zip(texts, ls.labels)],
+                                             confidence_coverages)
     report["errors"] = [{**e, "path": str(ls.paths[e["index"]])}
-                        for e in worst_errors(ls.labels, texts, [p.confidence for p in preds], errors)]
+                        for e in worst_errors(ls.labels, texts, confidences, errors)]
     report.update(data=str(data), model=rec.checkpoint.get("path", "?"), backend=rec.backend,
                   textline=rec.textline, margin=rec.margin, tta=rec.tta, readings=rec.readings,
                   partner=rec.partner.checkpoint.get("path") if rec.partner else None, batch_size=batch_size,
