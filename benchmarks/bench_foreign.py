@@ -144,6 +144,8 @@ def noise_and_jpeg(img: Image.Image, rng: np.random.Generator, noise: tuple[floa
 
 
 PREFIX = {"matplotlib": "foreign", "skia": "skia"}   # who draws the text -> img/<prefix>_<set>, results/bench_<prefix>
+# a renderer's sets drawn by older code are drawn again: Skia's version 2 grows the canvas where version 1 cut glyphs off
+VERSION = {"matplotlib": 1, "skia": 2}
 RENDERERS = tuple(PREFIX)
 
 
@@ -154,8 +156,10 @@ def make_set(name: str, count: int, seed: int = 0, root: Path = ROOT / "img", re
     else:
         draw_text = draw
     out = root / f"{PREFIX[renderer]}_{name}"
-    labels = out / "labels.csv"
-    if labels.exists() and labels.read_text(encoding="utf-8").count("\n") == count + 1:
+    labels, version = out / "labels.csv", out / "version.txt"
+    drawn_by = version.read_text().strip() if version.exists() else "1"
+    if labels.exists() and labels.read_text(encoding="utf-8").count("\n") == count + 1 \
+            and drawn_by == str(VERSION[renderer]):
         return out
     out.mkdir(parents=True, exist_ok=True)
     fonts = held_out_fonts(alphabet)
@@ -169,6 +173,7 @@ def make_set(name: str, count: int, seed: int = 0, root: Path = ROOT / "img", re
         rows.append((file, text, Path(font).parent.name))
     with open(labels, "w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows([("filename", "label", "font"), *rows])
+    version.write_text(f"{VERSION[renderer]}\n")
     return out
 
 

@@ -121,9 +121,47 @@ def _displace(image, px: float, rng: np.random.Generator):
 
 
 def draw(text: str, font_path: str, rng: np.random.Generator, degraded: bool) -> Image.Image:
-    """One RGB image of ``text`` in the font at ``font_path``, drawn by Skia."""
+    """One RGB image of ``text`` in the font at ``font_path``, drawn by Skia.
+
+    The canvas is sized from the blob's bounds, which Skia computes before the rotation, perspective, skew and
+    horizontal scale have had their say; where the drawn text would still leave the canvas, the same draw (the same
+    random choices) is made again on a canvas grown by what was cut off, so every glyph of the label is in the image."""
     if skia is None:
         raise RuntimeError("this benchmark draws with Skia: pip install -r requirements-peers.txt (skia-python)")
+    state = rng.bit_generator.state
+    grow = (0, 0)
+    for _ in range(4):
+        img, cut = _draw(text, font_path, rng, degraded, grow)
+        if cut == (0, 0):
+            break
+        grow = (grow[0] + cut[0], grow[1] + cut[1])
+        rng.bit_generator.state = state
+    return img
+
+
+def _cut_off(blob, paint, place, x: float, y: float, w: int, h: int) -> tuple[int, int]:
+    """Columns and rows to add (each split half a side) for the text drawn by ``place`` to fit the w x h canvas."""
+    e = 2 * max(w, h)
+    surface = skia.Surface(w + 2 * e, h + 2 * e)
+    canvas = surface.getCanvas()
+    canvas.clear(skia.Color(0, 0, 0))
+    canvas.translate(e, e)
+    place(canvas)
+    ink = skia.Paint(AntiAlias=True, Color=skia.Color(255, 255, 255), Style=paint.getStyle(),
+                     StrokeWidth=paint.getStrokeWidth())
+    canvas.drawTextBlob(blob, x, y, ink)
+    a = surface.makeImageSnapshot().toarray(colorType=skia.kRGBA_8888_ColorType)[..., 0] > 64
+    cols, rows = np.flatnonzero(a.any(0)), np.flatnonzero(a.any(1))
+    if len(cols) == 0:
+        return 0, 0
+    over_x = max(e - int(cols[0]), int(cols[-1]) + 1 - (e + w), 0)
+    over_y = max(e - int(rows[0]), int(rows[-1]) + 1 - (e + h), 0)
+    return 2 * (over_x + 1) if over_x else 0, 2 * (over_y + 1) if over_y else 0
+
+
+def _draw(text: str, font_path: str, rng: np.random.Generator, degraded: bool,
+          grow: tuple[int, int]) -> tuple[Image.Image, tuple[int, int]]:
+    """:func:`draw` on a canvas ``grow`` pixels wider and higher; also what of the text it cut off."""
     fg, bg, bg2 = _colours(rng, degraded)
     px = float(rng.uniform(16, 56)) if degraded else float(rng.uniform(20, 48))
     font = _font(font_path, px, rng) if degraded else skia.Font(skia.Typeface.MakeFromFile(font_path), px)
@@ -135,26 +173,34 @@ def draw(text: str, font_path: str, rng: np.random.Generator, degraded: bool) ->
         paint = skia.Paint(AntiAlias=True, Color=_colour(fg))
     if blob is None:
         raise ValueError(f"{font_path} drew nothing for {text!r}")
-    bounds = blob.bounds()   # conservative: the font's box around every glyph
+    bounds = blob.bounds()   # conservative: the font's box around every glyph, before any transform
     fill = float(rng.uniform(0.25, 0.9)) if degraded else float(rng.uniform(0.55, 0.85))
-    h = int(math.ceil(bounds.height() / fill)) + 2
-    pad = int(rng.integers(2, max(3, h // 2)))
-    w = min(2400, int(math.ceil(bounds.width())) + 2 * pad)
+    h0 = int(math.ceil(bounds.height() / fill)) + 2
+    pad = int(rng.integers(2, max(3, h0 // 2)))
+    w = min(2400, int(math.ceil(bounds.width())) + 2 * pad + grow[0])
+    h = h0 + grow[1]
     surface = skia.Surface(w, h)
     canvas = surface.getCanvas()
     _background(canvas, w, h, bg, bg2, rng)
-    canvas.save()
     cx, cy = w / 2, h / 2
-    if degraded:
-        canvas.translate(cx, cy)
-        canvas.rotate(float(rng.uniform(-5, 5)))
-        if rng.random() < 0.15:   # a slight perspective: one end of the line nearer than the other
-            m = skia.Matrix()
-            m.setPerspX(float(rng.uniform(-0.6, 0.6)) / w)
-            canvas.concat(m)
-        canvas.translate(-cx, -cy)
+    turn = float(rng.uniform(-5, 5)) if degraded else 0.0
+    tilt = float(rng.uniform(-0.6, 0.6)) / w if degraded and rng.random() < 0.15 else 0.0
+
+    def place(c) -> None:   # a slight rotation, and sometimes one end of the line nearer than the other
+        if degraded:
+            c.translate(cx, cy)
+            c.rotate(turn)
+            if tilt:
+                m = skia.Matrix()
+                m.setPerspX(tilt)
+                c.concat(m)
+            c.translate(-cx, -cy)
+
     x = cx - bounds.centerX() + float(rng.uniform(-0.3, 0.3)) * pad
-    y = cy - bounds.centerY() + float(rng.uniform(-0.5, 0.5)) * (h - bounds.height()) / 2
+    y = cy - bounds.centerY() + float(rng.uniform(-0.5, 0.5)) * (h0 - bounds.height()) / 2
+    cut = _cut_off(blob, paint, place, x, y, w, h) if w < 2400 else (0, 0)
+    canvas.save()
+    place(canvas)
     canvas.drawTextBlob(blob, x, y, paint)
     canvas.restore()
     image = surface.makeImageSnapshot()
@@ -162,5 +208,4 @@ def draw(text: str, font_path: str, rng: np.random.Generator, degraded: bool) ->
         image = _displace(image, px, rng)
     rgba = image.toarray(colorType=skia.kRGBA_8888_ColorType)
     img = Image.fromarray(np.ascontiguousarray(rgba[..., :3]))
-    return noise_and_jpeg(img, rng, noise=(0.4, 15), jpeg=(0.5, 35)) if degraded else img
-
+    return (noise_and_jpeg(img, rng, noise=(0.4, 15), jpeg=(0.5, 35)) if degraded else img), cut

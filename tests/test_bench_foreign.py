@@ -48,3 +48,30 @@ def test_a_clean_skia_draw_is_dark_text_on_white():
     font = bench_foreign.held_out_fonts("0123456789")[0]
     img = np.asarray(skia_text.draw("12345", font, np.random.default_rng(0), degraded=False).convert("L"))
     assert img[0].min() > 200 and img[-1].min() > 200 and img.min() < 60
+
+
+@pytest.mark.parametrize("index", [51, 102])
+def test_a_skia_draw_grows_its_canvas_until_every_glyph_is_on_it(index):
+    """Images 51 and 102 of skia_aug12 as first drawn: Skia's blob bounds (taken before the turn, skew and scale) left
+    the first digit off the canvas, so their labels named a digit no reader could see."""
+    pytest.importorskip("skia")
+    import skia_text
+
+    alphabet, lo, hi, degraded = bench_foreign.SETS["aug12"]
+    fonts = bench_foreign.held_out_fonts(alphabet)
+
+    def rng():   # the draw's generator, positioned as make_set leaves it
+        r = np.random.default_rng([0, list(bench_foreign.SETS).index("aug12"), index, 1])
+        text = "".join(r.choice(list(alphabet), size=int(r.integers(lo, hi + 1))))
+        return r, text, fonts[int(r.integers(len(fonts)))]
+
+    r, text, font = rng()
+    first, cut = skia_text._draw(text, font, r, degraded, (0, 0))
+    assert cut[0] > 0                                      # the canvas sized from the bounds cut text off
+    r, text, font = rng()
+    final = skia_text.draw(text, font, r, degraded)
+    grow = (final.width - first.width, final.height - first.height)
+    assert grow[0] >= cut[0] and grow[1] >= cut[1]
+    r, text, font = rng()
+    again, cut = skia_text._draw(text, font, r, degraded, grow)
+    assert cut == (0, 0) and np.array_equal(np.asarray(again), np.asarray(final))
