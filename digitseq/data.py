@@ -70,10 +70,36 @@ def reframe(arr: np.ndarray, rng: np.random.Generator, y: tuple[float, float] = 
     return np.asarray(Image.fromarray(out).resize((new_w, h), Image.BILINEAR))
 
 
+TIGHT_P = 0.0                      # share of training images cut tight to their ink (:func:`cut_tight`); off until
+                                   # a training stage shows it pays (docs/ERRORS.md#tight)
+TIGHT_LEVEL = (0.15, 0.5)          # what counts as ink: this share of the largest difference from the background
+
+
+def cut_tight(arr: np.ndarray, rng: np.random.Generator, level: tuple[float, float] = TIGHT_LEVEL) -> np.ndarray:
+    """The image cut to the box of its ink, no margin left, back at the same height: as an image cut from a form or
+    by a detector reaches the text-line crop, which cannot add a margin the image lacks. Ink: pixels that differ from
+    the background level (:func:`background_level`) by more than a random share in ``level`` of the largest
+    difference; an image without such pixels is returned as it is."""
+    h, w = arr.shape
+    diff = np.abs(arr.astype(np.int16) - background_level(arr))
+    top = int(diff.max())
+    if top == 0:
+        return arr
+    ink = diff > rng.uniform(*level) * top
+    rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
+    core = arr[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    if core.shape[0] < 2 or core.shape[1] < 2:
+        return arr
+    new_w = max(MIN_WIDTH, int(round(core.shape[1] * h / core.shape[0])))
+    return np.asarray(Image.fromarray(np.ascontiguousarray(core)).resize((new_w, h), Image.BILINEAR))
+
+
 def augment(arr: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Cheap on-the-fly variation for training: margins (:func:`reframe`), width scale, contrast, brightness,
-    noise."""
-    if rng.random() < REFRAME_P:
+    """Cheap on-the-fly variation for training: margins (:func:`reframe`, or none at all: :func:`cut_tight`, when
+    ``TIGHT_P`` > 0), width scale, contrast, brightness, noise."""
+    if TIGHT_P > 0 and rng.random() < TIGHT_P:     # no draw while it is off: the stream stays as it was
+        arr = cut_tight(arr, rng)
+    elif rng.random() < REFRAME_P:
         arr = reframe(arr, rng)
     h, w = arr.shape
     if rng.random() < 0.5:

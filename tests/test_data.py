@@ -209,3 +209,29 @@ def test_augment_keeps_height_and_label_room():
     assert {h for h, _ in shapes} == {32} and len(shapes) > 5
     ds = ImageSet([arr] * 40, ["12345"] * 40, augment=True)
     assert all(ds[i][0].shape[1] >= 4 * 11 for i in range(40))           # CTC room after any reframing
+
+
+def test_cut_tight_leaves_no_margin_and_keeps_the_height():
+    from digitseq.data import cut_tight
+
+    arr = np.full((32, 60), 220, np.uint8)
+    arr[8:24, 10:50] = 20                           # "text": 16 rows, 40 columns, margins all round
+    arr[2, 2] = 205                                 # a faint speck: not ink at any level
+    out = cut_tight(arr, np.random.default_rng(0))
+    assert out.shape == (32, 80)                    # 16 x 40 at height 32
+    assert (out[:, 1:-1] < 40).all()                # nothing but the text is left
+    blank = np.full((32, 20), 128, np.uint8)
+    assert cut_tight(blank, np.random.default_rng(0)) is blank
+
+
+def test_augment_draws_nothing_for_the_tight_cut_while_it_is_off(monkeypatch):
+    import digitseq.data as data
+
+    arr = np.full((32, 44), 220, np.uint8)
+    arr[6:26, ::4] = 0
+    before = [data.augment(arr, np.random.default_rng(s)) for s in range(5)]
+    monkeypatch.setattr(data, "TIGHT_P", 1.0)
+    tight = [data.augment(arr, np.random.default_rng(s)) for s in range(5)]
+    monkeypatch.setattr(data, "TIGHT_P", 0.0)
+    assert all(np.array_equal(a, data.augment(arr, np.random.default_rng(s))) for s, a in enumerate(before))
+    assert any(a.shape != b.shape for a, b in zip(before, tight))
