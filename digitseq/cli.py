@@ -28,6 +28,13 @@ def _positive(value: str) -> int:
     return n
 
 
+def _share(value: str) -> float:
+    x = float(value)
+    if not 0.0 <= x <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return x
+
+
 def _non_negative(value: str) -> int:
     n = int(value)
     if n < 0:
@@ -144,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--optimizer", choices=["adamw", "adam", "sgd"], default="adamw")
     t.add_argument("--patience", type=_positive, default=4)
     t.add_argument("--no-augment", action="store_true", help="no on-the-fly augmentation")
+    t.add_argument("--tight", type=_share, default=0.0, metavar="SHARE",
+                   help="share of the augmented training images cut tight to their ink, no margin left, as images "
+                        "cut from forms or by a detector arrive (default 0: none)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--workers", type=int, default=0)
     t.add_argument("--tensorboard", metavar="DIR")
@@ -263,7 +273,7 @@ def cmd_train(a) -> int:
                     **load)
     cfg = TrainConfig(epochs=a.epochs, finetune_epochs=a.finetune_epochs, batch_size=a.batch_size, lr=a.lr,
                       schedule=a.schedule, keep=a.keep, optimizer=a.optimizer, patience=a.patience, augment=not a.no_augment,
-                      textline=textline, seed=a.seed, workers=a.workers, tensorboard=a.tensorboard, device=a.device,
+                      tight=a.tight, textline=textline, seed=a.seed, workers=a.workers, tensorboard=a.tensorboard, device=a.device,
                       freeze_cnn=a.freeze_cnn)
     res = train_crnn(train, val, out, cfg, alphabet=alphabet, arch=arch or None,
                      pretrained=a.pretrained, init=a.init, resume=a.resume, progress=rank == 0)

@@ -66,6 +66,7 @@ class TrainConfig:
     clip: float = 5.0                 # gradient-norm clipping (0: off)
     blank_bias: float | None = None   # CRNN: initial output bias of the CTC blank (None: PyTorch's default)
     augment: bool = True              # on-the-fly augmentation of training images
+    tight: float = 0.0                # ... of which this share is cut tight to its ink (data.cut_tight; 0: off)
     textline: bool = True             # images were cropped to their text line (digitseq.textline); the
                                       # checkpoint records it so recognition preprocesses the same way
     margin: int | None = None         # CRNN: columns of background recognition puts after each image (validation
@@ -239,6 +240,10 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
     """Train ``model`` through ``phases``; see the module docstring for what is written where."""
     if cfg.keep not in ("best", "last"):
         raise DigitseqError(f"keep must be 'best' or 'last', not {cfg.keep!r}")
+    if not 0.0 <= cfg.tight <= 1.0:
+        raise DigitseqError(f"tight must be a share between 0 and 1, not {cfg.tight!r}")
+    if cfg.tight and hasattr(train_set, "tight"):
+        train_set.tight = cfg.tight
     rank, world = distributed()
     log = (log or tqdm.write) if rank == 0 else (lambda _msg: None)
     progress = progress and rank == 0

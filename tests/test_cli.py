@@ -79,6 +79,16 @@ def test_train_on_a_csv_then_recognize_with_it(digits_dir, capsys, tmp_path):
     assert code == 0 and stdout.startswith(str(digits_dir / "000000.png"))
 
 
+def test_train_tight_is_a_share_and_is_recorded(digits_dir, capsys, tmp_path):
+    common = ["--val", digits_dir, "--epochs", "1", "--batch-size", "8"]
+    with pytest.raises(SystemExit) as exc:
+        run(["train", digits_dir, *common, "--tight", "1.5", "--out", tmp_path / "bad"], capsys)
+    assert exc.value.code == 2 and "between 0 and 1" in capsys.readouterr().err and not (tmp_path / "bad").exists()
+    code, _, err = run(["train", digits_dir, *common, "--tight", "0.3", "--out", tmp_path / "ok"], capsys)
+    assert code == 0, err
+    assert torch.load(tmp_path / "ok" / "crnn.pt", weights_only=True)["train"]["config"]["tight"] == 0.3
+
+
 def test_train_reads_several_sources_cropped_as_recognition_will(digits_dir, capsys, tmp_path, monkeypatch):
     """Fine-tuning crops training and validation images to their text line when the --init model was trained so
     (recognition will crop them); --no-textline does not, and the checkpoint says which. Before, the CLI trained on

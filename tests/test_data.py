@@ -224,14 +224,32 @@ def test_cut_tight_leaves_no_margin_and_keeps_the_height():
     assert cut_tight(blank, np.random.default_rng(0)) is blank
 
 
-def test_augment_draws_nothing_for_the_tight_cut_while_it_is_off(monkeypatch):
-    import digitseq.data as data
+def test_augment_cuts_tight_only_when_asked_and_draws_nothing_for_it_otherwise():
+    from digitseq.data import augment
 
     arr = np.full((32, 44), 220, np.uint8)
-    arr[6:26, ::4] = 0
-    before = [data.augment(arr, np.random.default_rng(s)) for s in range(5)]
-    monkeypatch.setattr(data, "TIGHT_P", 1.0)
-    tight = [data.augment(arr, np.random.default_rng(s)) for s in range(5)]
-    monkeypatch.setattr(data, "TIGHT_P", 0.0)
-    assert all(np.array_equal(a, data.augment(arr, np.random.default_rng(s))) for s, a in enumerate(before))
-    assert any(a.shape != b.shape for a, b in zip(before, tight))
+    arr[6:26, 4:40:4] = 0
+    plain = [augment(arr, np.random.default_rng(s)) for s in range(5)]
+    again = [augment(arr, np.random.default_rng(s), tight=0.0) for s in range(5)]
+    tight = [augment(arr, np.random.default_rng(s), tight=1.0) for s in range(5)]
+    assert all(np.array_equal(a, b) for a, b in zip(plain, again))
+
+    def inked_edges(a):   # ink in the first and last row and column: no margin left
+        dark = np.median(a) - 50
+        return all(v.min() < dark for v in (a[0], a[-1], a[:, 0], a[:, -1]))
+
+    assert all(inked_edges(t) for t in tight) and not any(inked_edges(p) for p in plain)
+
+
+def test_train_config_tight_reaches_the_training_set_and_is_checked(tmp_path):
+    from digitseq.errors import DigitseqError
+    from digitseq.train import TrainConfig, train_crnn
+
+    arr = np.full((32, 44), 220, np.uint8)
+    arr[6:26, 4:40:4] = 0
+    train, val = ImageSet([arr] * 4, ["12"] * 4, augment=True), ImageSet([arr] * 2, ["12"] * 2)
+    with pytest.raises(DigitseqError, match="tight"):
+        train_crnn(train, val, tmp_path / "m.pt", TrainConfig(epochs=1, tight=1.5), alphabet="0123456789")
+    train_crnn(train, val, tmp_path / "m.pt", TrainConfig(epochs=1, batch_size=4, tight=0.25, device="cpu"),
+               alphabet="0123456789", progress=False)
+    assert train.tight == 0.25
