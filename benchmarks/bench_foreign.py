@@ -146,28 +146,37 @@ def noise_and_jpeg(img: Image.Image, rng: np.random.Generator, noise: tuple[floa
 PREFIX = {"matplotlib": "foreign", "skia": "skia"}   # who draws the text -> img/<prefix>_<set>, results/bench_<prefix>
 # a renderer's sets drawn by older code are drawn again: Skia's version 2 grows the canvas where version 1 cut glyphs off
 VERSION = {"matplotlib": 1, "skia": 2}
+FONTS = ("held-out", "train")   # the families a set is drawn in: reported sets, or development sets (make_set)
 RENDERERS = tuple(PREFIX)
 
 
-def make_set(name: str, count: int, seed: int = 0, root: Path = ROOT / "img", renderer: str = "matplotlib") -> Path:
+def make_set(name: str, count: int, seed: int = 0, root: Path = ROOT / "img", renderer: str = "matplotlib",
+             fonts: str = "held-out") -> Path:
+    """``count`` images of set ``name`` in ``root/<prefix>_<name>``. ``fonts="train"``: a development set drawn in
+    the training families instead (``<prefix>_dev_<name>``, other strings), for choosing things without reading a
+    reported set."""
+    if fonts not in FONTS:
+        raise ValueError(f"fonts must be one of {', '.join(FONTS)}, not {fonts!r}")
     alphabet, lo, hi, degraded = SETS[name]
+    dev = fonts == "train"
     if renderer == "skia":
         from skia_text import draw as draw_text
     else:
         draw_text = draw
-    out = root / f"{PREFIX[renderer]}_{name}"
+    out = root / f"{PREFIX[renderer]}_{'dev_' if dev else ''}{name}"
     labels, version = out / "labels.csv", out / "version.txt"
     drawn_by = version.read_text().strip() if version.exists() else "1"
     if labels.exists() and labels.read_text(encoding="utf-8").count("\n") == count + 1 \
             and drawn_by == str(VERSION[renderer]):
         return out
     out.mkdir(parents=True, exist_ok=True)
-    fonts = held_out_fonts(alphabet)
+    paths = [f.path for f in load_fonts(split="train", alphabet=alphabet)] if dev else held_out_fonts(alphabet)
     rows = []
     for i in range(count):
-        rng = np.random.default_rng([seed, list(SETS).index(name), i, *([1] if renderer == "skia" else [])])
+        rng = np.random.default_rng([seed, list(SETS).index(name), i, *([1] if renderer == "skia" else []),
+                                     *([2] if dev else [])])
         text = "".join(rng.choice(list(alphabet), size=int(rng.integers(lo, hi + 1))))
-        font = fonts[int(rng.integers(len(fonts)))]
+        font = paths[int(rng.integers(len(paths)))]
         file = f"{i:05d}.png"
         draw_text(text, font, rng, degraded).save(out / file)
         rows.append((file, text, Path(font).parent.name))
@@ -185,6 +194,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--renderer", choices=RENDERERS, default=RENDERERS[0],
                     help="who draws the text: matplotlib (img/foreign_*), or Skia (img/skia_*; pip install skia-python)")
+    ap.add_argument("--fonts", choices=FONTS, default=FONTS[0],
+                    help="held-out (the reported sets) or train (development sets, img/<prefix>_dev_*)")
     a = ap.parse_args(argv)
     from digitseq.evaluate import evaluate_folder
     from digitseq.recognize import Recognizer
@@ -195,14 +206,14 @@ def main(argv=None) -> int:
     print("| set | images | sequence accuracy | character accuracy | CER |\n|---|---|---|---|---|")
     for name in names:
         t0 = time.time()
-        folder = make_set(name, a.count, a.seed, renderer=a.renderer)
+        folder = make_set(name, a.count, a.seed, renderer=a.renderer, fonts=a.fonts)
         r = evaluate_folder(folder, rec, errors=10)
         results[name] = {"folder": str(folder.relative_to(ROOT)), "draw_and_eval_s": round(time.time() - t0, 1),
                          **{k: r[k] for k in ("n", "sequence_accuracy", "char_accuracy", "cer", "by_length",
                                               "confusions", "errors")}}
         print(f"| {name} | {r['n']} | {100 * r['sequence_accuracy']:.1f} % | {100 * r['char_accuracy']:.2f} % "
               f"| {r['cer']:.4f} |", flush=True)
-    path = write(f"bench_{PREFIX[a.renderer]}{model_tag(a.model)}",
+    path = write(f"bench_{PREFIX[a.renderer]}{'_dev' if a.fonts == 'train' else ''}{model_tag(a.model)}",
                  {"model": a.model, "renderer": a.renderer, "count": a.count, "seed": a.seed, "sets": results})
     print(f"-> {path.relative_to(ROOT)}")
     return 0
