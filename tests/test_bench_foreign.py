@@ -75,3 +75,17 @@ def test_a_skia_draw_grows_its_canvas_until_every_glyph_is_on_it(index):
     r, text, font = rng()
     again, cut = skia_text._draw(text, font, r, degraded, grow)
     assert cut == (0, 0) and np.array_equal(np.asarray(again), np.asarray(final))
+
+
+def test_development_sets_are_drawn_in_the_training_families_only(tmp_path):
+    from digitseq.fonts import load_fonts
+
+    out = bench_foreign.make_set("clean5", 4, root=tmp_path, fonts="train")
+    assert out.name == "foreign_dev_clean5"
+    train = {f.path.split("/")[-2] for f in load_fonts(split="train", alphabet="0123456789")}
+    fonts = [line.rsplit(",", 1)[1] for line in (out / "labels.csv").read_text().splitlines()[1:]]
+    assert len(fonts) == 4 and set(fonts) <= train
+    held_out = {p.split("/")[-2] for p in bench_foreign.held_out_fonts("0123456789")}
+    assert not set(fonts) & held_out
+    with pytest.raises(ValueError, match="fonts"):
+        bench_foreign.make_set("clean5", 1, root=tmp_path, fonts="wild")
