@@ -54,7 +54,8 @@ def test_make_run_never_ships_by_default():
 
     ships = {name: preset[3] for name, preset in PRESETS.items()}
     assert ships == {"run": False, "release": True, "release-ascii": True, "release-redraw": True,
-                     "release-both": True, "release-captcha-tail": True, "release-fresh": True, "release-zeros": True}
+                     "release-both": True, "release-captcha-tail": True, "release-tight-tail": True, "release-fresh": True,
+                     "release-zeros": True}
 
 
 def test_config_overrides_keep_the_rest_of_the_config():
@@ -158,3 +159,16 @@ def test_zeros_tail_adds_marked_zero_sets_after_every_earlier_one():
     assert nb3["TRAIN_SETS"][:2] == ["five_zeros", "mixed_zeros"] and set(nb3["TRAIN_SETS"]) <= set(new_sets)
     assert nb3["INIT"] == "digitseq/weights/digits.pt"
     assert (nb3["CONFIG"]["epochs"], nb3["CONFIG"]["lr"], nb3["CONFIG"]["keep"]) == (2, 5e-4, "last")
+
+
+def test_tight_tail_is_the_captcha_tail_from_its_weights_with_tight_cuts():
+    from digitseq import ROOT
+    from digitseq.pipeline import PRESETS
+
+    captcha, tight = PRESETS["release-captcha-tail"][0](), PRESETS["release-tight-tail"][0]()
+    assert tight["1_Gen_Images.ipynb"]["DATASETS"] == captcha["1_Gen_Images.ipynb"]["DATASETS"]
+    nb3, before = tight["3_CRNN.ipynb"], captcha["3_CRNN.ipynb"]
+    assert nb3["TRAIN_SETS"] == before["TRAIN_SETS"]
+    assert nb3["INIT"] == "results/digits_captcha_tail/crnn.pt" and (ROOT / nb3["INIT"]).is_file()
+    assert nb3["CONFIG"] == {**before["CONFIG"], "tight": 0.3}
+    assert "tight" not in before["CONFIG"]
