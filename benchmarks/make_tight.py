@@ -8,7 +8,9 @@ captcha saved without its border. None of our renderers draws them (each leaves 
 so each set here is a copy, ``img/<set>`` -> ``img/tight_<set>`` (``img/ascii/test_ascii`` ->
 ``img/tight_test_ascii``): the same images and labels, each cut to the box of the pixels that differ from the
 background (the median of its border) by more than a quarter of the image's largest difference from it. The
-cut is made as PNG, so nothing else changes.
+cut is made as PNG, so nothing else changes. It is written apart from ``digitseq.data.cut_tight`` (the training
+augmentation, which cuts the cropped input array at a random level) on purpose: the test's cut must not be the
+training code's.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ def ink_box(img: Image.Image) -> tuple[int, int, int, int] | None:
 def make_tight(name: str, limit: int = 500, root: Path = ROOT / "img") -> Path:
     src = root / name
     out = root / f"tight_{Path(name).name}"
-    rows = list(csv.reader(open(src / "labels.csv", newline="", encoding="utf-8")))
+    with open(src / "labels.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
     header, rows = rows[0][:2], rows[1:][: limit or None]
     out.mkdir(parents=True, exist_ok=True)
     written = []

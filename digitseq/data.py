@@ -70,8 +70,6 @@ def reframe(arr: np.ndarray, rng: np.random.Generator, y: tuple[float, float] = 
     return np.asarray(Image.fromarray(out).resize((new_w, h), Image.BILINEAR))
 
 
-TIGHT_P = 0.0                      # share of training images cut tight to their ink (:func:`cut_tight`; TrainConfig
-                                   # ``tight``): off until a training stage shows it pays (docs/ERRORS.md#tight)
 TIGHT_LEVEL = (0.15, 0.5)          # what counts as ink: this share of the largest difference from the background
 
 
@@ -94,7 +92,7 @@ def cut_tight(arr: np.ndarray, rng: np.random.Generator, level: tuple[float, flo
     return np.asarray(Image.fromarray(np.ascontiguousarray(core)).resize((new_w, h), Image.BILINEAR))
 
 
-def augment(arr: np.ndarray, rng: np.random.Generator, tight: float = TIGHT_P) -> np.ndarray:
+def augment(arr: np.ndarray, rng: np.random.Generator, tight: float = 0.0) -> np.ndarray:
     """Cheap on-the-fly variation for training: margins (:func:`reframe`, or, for a share ``tight`` of the images,
     none at all: :func:`cut_tight`), width scale, contrast, brightness, noise."""
     if tight > 0 and rng.random() < tight:         # no draw while it is off: the stream stays as it was
@@ -170,7 +168,7 @@ class ImageSet(torch.utils.data.Dataset):
         self.arrays = [stretch_for_label(a, len(t), reduction) for a, t in zip(arrays, labels)]
         self.labels = list(labels)
         self.augment = augment
-        self.tight = TIGHT_P           # share of augmented images cut tight to their ink (TrainConfig.tight)
+        self.tight = 0.0               # share of augmented images cut tight to their ink (set from TrainConfig.tight)
         self.seed = seed
         self.epoch = 0
         self.reduction = reduction

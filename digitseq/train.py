@@ -242,10 +242,12 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
         raise DigitseqError(f"keep must be 'best' or 'last', not {cfg.keep!r}")
     if not 0.0 <= cfg.tight <= 1.0:
         raise DigitseqError(f"tight must be a share between 0 and 1, not {cfg.tight!r}")
-    if cfg.tight and hasattr(train_set, "tight"):
-        train_set.tight = cfg.tight
     rank, world = distributed()
     log = (log or tqdm.write) if rank == 0 else (lambda _msg: None)
+    if hasattr(train_set, "tight"):    # an ImageSet; a RenderedDataset draws fresh images and augments none
+        train_set.tight = cfg.tight
+    elif cfg.tight:
+        log(f"tight={cfg.tight} has no effect: this training set is rendered fresh and not augmented")
     progress = progress and rank == 0
     device = resolve_device(cfg.device)
     model.to(device)
