@@ -6,7 +6,7 @@
 Images people bring are often cut like this: a field cropped from a form or a screenshot, a detector's box, a
 captcha saved without its border. None of our renderers draws them (each leaves some background around the text),
 so each set here is a copy, ``img/<set>`` -> ``img/tight_<set>`` (``img/ascii/test_ascii`` ->
-``img/tight_test_ascii``): the same images and labels, each cut to the box of the pixels that differ from the
+``img/tight_test_ascii``, but ``img/ascii/val`` -> ``img/tight_ascii_val``, apart from the digits' ``img/val``): the same images and labels, each cut to the box of the pixels that differ from the
 background (the median of its border) by more than a quarter of the image's largest difference from it. The
 cut is made as PNG, so nothing else changes. It is written apart from ``digitseq.data.cut_tight`` (the training
 augmentation, which cuts the cropped input array at a random level) on purpose: the test's cut must not be the
@@ -42,9 +42,20 @@ def ink_box(img: Image.Image) -> tuple[int, int, int, int] | None:
     return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
 
 
+def tight_name(name: str) -> str:
+    """``foreign_clean5`` -> ``tight_foreign_clean5``; a nested set keeps its folder's name unless its own has it:
+    ``ascii/test_ascii`` -> ``tight_test_ascii``, ``ascii/val`` -> ``tight_ascii_val``."""
+    p = Path(name)
+    parent = p.parent.name
+    return f"tight_{p.name}" if not parent or parent in p.name else f"tight_{parent}_{p.name}"
+
+
 def make_tight(name: str, limit: int = 500, root: Path = ROOT / "img") -> Path:
     src = root / name
-    out = root / f"tight_{Path(name).name}"
+    out = root / tight_name(name)
+    made_from = out / "source.txt"
+    if made_from.exists() and made_from.read_text().strip() != name:
+        raise SystemExit(f"{out} was cut from {made_from.read_text().strip()}, not {name}: move it away first")
     with open(src / "labels.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     header, rows = rows[0][:2], rows[1:][: limit or None]
@@ -58,6 +69,7 @@ def make_tight(name: str, limit: int = 500, root: Path = ROOT / "img") -> Path:
         written.append((target, label))
     with open(out / "labels.csv", "w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows([header, *written])
+    made_from.write_text(name + "\n")
     return out
 
 

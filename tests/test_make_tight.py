@@ -4,6 +4,7 @@ import csv
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from digitseq import ROOT
@@ -34,3 +35,19 @@ def test_a_tight_copy_keeps_labels_as_strings_and_cuts_each_image(tmp_path):
     assert list(csv.reader(open(out / "labels.csv"))) == [["filename", "label"], ["a.png", "00427"]]
     w, h = Image.open(out / "a.png").size
     assert abs(w - 80) <= 2 and abs(h - 30) <= 2
+
+
+def test_nested_sets_do_not_land_on_each_other(tmp_path):
+    assert make_tight.tight_name("val") == "tight_val"
+    assert make_tight.tight_name("ascii/test_ascii") == "tight_test_ascii"
+    assert make_tight.tight_name("ascii/val") == "tight_ascii_val"
+    root = tmp_path / "img"
+    for name in ("val", "other"):
+        (root / name).mkdir(parents=True)
+        Image.fromarray(np.zeros((8, 8), np.uint8)).save(root / name / "a.png")
+        (root / name / "labels.csv").write_text("filename,label\na.png,1\n")
+    make_tight.make_tight("val", root=root)
+    (root / "tight_other").mkdir()
+    (root / "tight_other" / "source.txt").write_text("val\n")
+    with pytest.raises(SystemExit, match="cut from val"):
+        make_tight.make_tight("other", root=root)
