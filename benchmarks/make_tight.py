@@ -6,11 +6,11 @@
 Images people bring are often cut like this: a field cropped from a form or a screenshot, a detector's box, a
 captcha saved without its border. None of our renderers draws them (each leaves some background around the text),
 so each set here is a copy, ``img/<set>`` -> ``img/tight_<set>`` (``img/ascii/test_ascii`` ->
-``img/tight_test_ascii``, but ``img/ascii/val`` -> ``img/tight_ascii_val``, apart from the digits' ``img/val``): the same images and labels, each cut to the box of the pixels that differ from the
-background (the median of its border) by more than a quarter of the image's largest difference from it. The
-cut is made as PNG, so nothing else changes. It is written apart from ``digitseq.data.cut_tight`` (the training
-augmentation, which cuts the cropped input array at a random level) on purpose: the test's cut must not be the
-training code's.
+``img/tight_test_ascii``, but ``img/ascii/val`` -> ``img/tight_ascii_val``, apart from the digits' ``img/val``):
+the same images and labels, each cut to the box of the pixels that differ from the background (the median of its
+border) by more than a quarter of the image's largest difference from it. The cut is made as PNG, so nothing else
+changes. It is written apart from ``digitseq.data.cut_tight`` (the training augmentation, which cuts the cropped
+input array at a random level) on purpose: the test's cut must not be the training code's.
 """
 
 from __future__ import annotations
@@ -54,8 +54,9 @@ def make_tight(name: str, limit: int = 500, root: Path = ROOT / "img") -> Path:
     src = root / name
     out = root / tight_name(name)
     made_from = out / "source.txt"
-    if made_from.exists() and made_from.read_text().strip() != name:
-        raise SystemExit(f"{out} was cut from {made_from.read_text().strip()}, not {name}: move it away first")
+    source = made_from.read_text().strip() if made_from.exists() else name
+    if source != name:
+        raise SystemExit(f"{out} was cut from {source}, not {name}: move it away first")
     with open(src / "labels.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     header, rows = rows[0][:2], rows[1:][: limit or None]

@@ -43,7 +43,6 @@ def test_ctc_log_likelihood_pairs_each_sequence_with_its_own_label_and_length():
     assert ctc_log_likelihood(lp, [[1, 1, 1], [2]], lengths=[3, 3])[0] < -1e30   # "000" needs 5 steps
 
 
-
 def test_a_lone_pair_takes_the_fast_path_and_agrees_with_the_batched_one():
     lp = one_hot_path([0, 1, 0], p=0.5)[None]
     assert np.exp(ctc_log_likelihood(lp, [[1]])) == pytest.approx([0.15375])     # the hand-worked case above
@@ -55,6 +54,7 @@ def test_a_lone_pair_takes_the_fast_path_and_agrees_with_the_batched_one():
         alone = ctc_log_likelihood(x[None], [label])[0]
         batched = ctc_log_likelihood(np.stack([x, x]), [label, [1]])[0]     # two pairs: the batched loop
         assert alone == pytest.approx(batched, rel=1e-9)
+
 
 def test_batch_decode_uses_each_sequence_length():
     lp = torch.tensor(np.stack([one_hot_path([1, 0, 2, 3]), one_hot_path([4, 0, 9, 9])]))
