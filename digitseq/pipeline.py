@@ -10,8 +10,8 @@ Each preset is only a set of notebook parameters: the same notebooks train every
 executes the notebooks in place and leaves the model in ``Model/CRNN/``; it never touches the weights
 that ship inside the package (``digitseq/weights/``) unless asked to with ``--ship``, so ``make run``
 cannot silently replace better shipped weights with worse ones. The releases continue from the shipped
-weights and copy their result there (``--no-ship`` keeps it out). The ASCII release writes its executed notebooks to
-``results/ascii/`` so that the committed notebooks keep the digit run's outputs.
+weights and copy their result there (``--no-ship`` keeps it out). The ASCII presets write their executed notebooks
+under ``results/`` (``NOTEBOOK_OUT``) so that the committed notebooks keep the digit run's outputs.
 """
 
 from __future__ import annotations
@@ -186,6 +186,29 @@ def _release_ascii() -> dict:
     }
 
 
+def _release_ascii_tight(stage: str) -> dict:
+    """The ASCII model's seventh stage as notebook stages: ``release-ascii``'s 60,000 images with 30 % of them cut
+    tight to their ink (``CONFIG["tight"]``), the last epoch kept, in two steps (docs/HISTORY.md#ascii-stage-tight).
+    ``stage="tail"``: two epochs, one-cycle peaking at 5e-4, from the model shipped before it (kept in
+    ``results/ascii_before_tight/``); it missed its own bar but validation still rose, so ``stage="stage"`` continues
+    it (its weights kept in ``results/ascii_tight_candidate/``) four more epochs peaking at 1e-3, and that ships. Run
+    first as two ``digitseq train --tight 0.3`` runs; these presets are those runs as notebook stages (``--start 3``
+    on ``make release-ascii``'s images: the same weights, tensor for tensor). The tail writes its evaluation beside
+    its weights, not over the shipped model's ``results/crnn_ascii_eval.json``."""
+    params = _release_ascii()
+    nb3 = params["3_CRNN.ipynb"]
+    if stage == "tail":
+        nb3.update(INIT="results/ascii_before_tight/crnn.pt", RESULTS="results/ascii_tight_candidate/crnn_eval.json")
+        nb3["CONFIG"].update(epochs=2, lr=5e-4, time_budget=30 * 60)
+    elif stage == "stage":
+        nb3["INIT"] = "results/ascii_tight_candidate/crnn.pt"
+        nb3["CONFIG"].update(epochs=4, lr=1e-3, time_budget=60 * 60)
+    else:
+        raise ValueError(f"stage: 'tail' or 'stage', not {stage!r}")
+    nb3["CONFIG"]["tight"] = 0.3
+    return params
+
+
 # preset -> (notebook parameters, model folder in Model/, shipped name, ships by default, parity-check set)
 PRESETS = {
     "run": (lambda: {}, "CRNN", "digits", False, "img/test_five_digits"),
@@ -197,7 +220,13 @@ PRESETS = {
     "release-fresh": (_release_fresh, "CRNN", "digits", True, "img/test_five_digits"),
     "release-zeros": (_release_zeros, "CRNN", "digits", True, "img/test_five_digits"),
     "release-ascii": (_release_ascii, "CRNN_ascii", "ascii", True, "img/ascii/test_ascii"),
+    "release-ascii-tight-tail": (lambda: _release_ascii_tight("tail"), "CRNN_ascii", "ascii", False,
+                                 "img/ascii/test_ascii"),
+    "release-ascii-tight": (lambda: _release_ascii_tight("stage"), "CRNN_ascii", "ascii", True, "img/ascii/test_ascii"),
 }
+# Where a preset's executed notebooks go (ROOT-relative), instead of over the committed ones (the digit run's).
+NOTEBOOK_OUT = {"release-ascii": "results/ascii", "release-ascii-tight-tail": "results/ascii_tight_candidate",
+                "release-ascii-tight": "results/ascii_stage_tight"}
 
 
 def toy_parameters(workdir: Path) -> dict[str, dict]:
@@ -281,7 +310,7 @@ def main(argv=None) -> int:
     make_params, model_name, shipped_name, ships, check_set = PRESETS[a.preset]
     params = toy_parameters(workdir) if workdir else make_params()
     params = with_overrides(params, a.init, a.config, a.arch)
-    out_dir = workdir or (ROOT / "results" / "ascii" if a.preset == "release-ascii" else None)
+    out_dir = workdir or (ROOT / NOTEBOOK_OUT[a.preset] if a.preset in NOTEBOOK_OUT else None)
     t_all = time.time()
     for name in NOTEBOOKS[a.start - 1:]:
         out = out_dir / name if out_dir else None

@@ -55,7 +55,7 @@ def test_make_run_never_ships_by_default():
     ships = {name: preset[3] for name, preset in PRESETS.items()}
     assert ships == {"run": False, "release": True, "release-ascii": True, "release-redraw": True,
                      "release-both": True, "release-captcha-tail": True, "release-tight-tail": True, "release-fresh": True,
-                     "release-zeros": True}
+                     "release-zeros": True, "release-ascii-tight-tail": False, "release-ascii-tight": True}
 
 
 def test_config_overrides_keep_the_rest_of_the_config():
@@ -172,3 +172,28 @@ def test_tight_tail_is_the_captcha_tail_from_its_weights_with_tight_cuts():
     assert nb3["INIT"] == "results/digits_captcha_tail/crnn.pt" and (ROOT / nb3["INIT"]).is_file()
     assert nb3["CONFIG"] == {**before["CONFIG"], "tight": 0.3}
     assert "tight" not in before["CONFIG"]
+
+
+def test_ascii_tight_presets_are_release_ascii_in_two_steps_with_tight_cuts():
+    from digitseq import ROOT
+    from digitseq.pipeline import NOTEBOOK_OUT, PRESETS, _release_ascii_tight
+
+    release, tail, stage = (PRESETS[p][0]() for p in ("release-ascii", "release-ascii-tight-tail",
+                                                      "release-ascii-tight"))
+    for params in (tail, stage):   # the same images, sets and network; only notebook 3's start and schedule move
+        assert params["1_Gen_Images.ipynb"] == release["1_Gen_Images.ipynb"]
+        nb3, before = params["3_CRNN.ipynb"], release["3_CRNN.ipynb"]
+        assert nb3["TRAIN_SETS"] == before["TRAIN_SETS"] and nb3["ARCH"] == before["ARCH"]
+        assert nb3["CONFIG"]["tight"] == 0.3 and nb3["CONFIG"]["keep"] == "last"
+        assert {k: v for k, v in nb3["CONFIG"].items() if k not in ("epochs", "lr", "time_budget", "tight")} == \
+            {k: v for k, v in before["CONFIG"].items() if k not in ("epochs", "lr", "time_budget")}
+    assert (tail["3_CRNN.ipynb"]["CONFIG"]["epochs"], tail["3_CRNN.ipynb"]["CONFIG"]["lr"]) == (2, 5e-4)
+    assert (stage["3_CRNN.ipynb"]["CONFIG"]["epochs"], stage["3_CRNN.ipynb"]["CONFIG"]["lr"]) == (4, 1e-3)
+    assert tail["3_CRNN.ipynb"]["RESULTS"] != release["3_CRNN.ipynb"]["RESULTS"]      # the candidate's own file
+    assert stage["3_CRNN.ipynb"]["RESULTS"] == release["3_CRNN.ipynb"]["RESULTS"]     # the shipped model's
+    for params in (tail, stage):
+        assert (ROOT / params["3_CRNN.ipynb"]["INIT"]).is_file()                       # committed weights
+    assert "tight" not in release["3_CRNN.ipynb"]["CONFIG"]
+    assert len(set(NOTEBOOK_OUT.values())) == len(NOTEBOOK_OUT)                        # no run over another's
+    with pytest.raises(ValueError, match="stage"):
+        _release_ascii_tight("again")
