@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import warnings
 from pathlib import Path
 
@@ -36,6 +37,36 @@ def set_metadata(proto, meta: dict[str, str]) -> None:
     for k, v in [*kept, *meta.items()]:
         entry = proto.metadata_props.add()
         entry.key, entry.value = k, v
+
+
+def update_preprocess(pt: str | Path, updates: dict, onnx_path: str | Path | None = None) -> list[Path]:
+    """Set ``updates`` in the ``preprocess`` dict of the checkpoint ``pt`` and in the ``preprocess`` metadata of
+    ``onnx_path`` (default: the ``.onnx`` beside ``pt``, where it exists); both written atomically, the weights and
+    every other key left as they are (tools/set_preprocess.py, and ``pipeline.ship``). Returns the files written."""
+    import onnx
+    import torch
+
+    from .models import save_checkpoint
+
+    pt = Path(pt)
+    ckpt = torch.load(pt, map_location="cpu", weights_only=True)
+    ckpt["preprocess"] = {**(ckpt.get("preprocess") or {}), **updates}
+    save_checkpoint(ckpt, pt)
+    written = [pt]
+    onnx_path = pt.with_suffix(".onnx") if onnx_path is None else Path(onnx_path)
+    if onnx_path.is_file():
+        proto = onnx.load(str(onnx_path))
+        meta = {e.key: e.value for e in proto.metadata_props}
+        set_metadata(proto, {"preprocess": json.dumps({**json.loads(meta.get("preprocess", "{}")), **updates})})
+        tmp = onnx_path.with_name(f".{onnx_path.name}.{os.getpid()}.tmp")
+        try:
+            onnx.save(proto, str(tmp))
+            os.replace(tmp, onnx_path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        written.append(onnx_path)
+    return written
 
 
 def export_onnx(model: str | Path | None, out: str | Path, check: str | Path | None = None, opset: int = 17,

@@ -277,17 +277,46 @@ def with_overrides(params: dict[str, dict], init: str | None = None, config: lis
     return params
 
 
+# The second look's partner is named in a model's preprocessing, not trained: training leaves it out (a model
+# fine-tuned on a user's data reads alone), and shipping puts back the one the replaced model named.
+PARTNER_KEYS = ("tta_partner", "tta_partner_looks")
+
+
+def shipped_partner(name: str, checkpoint: Path) -> dict:
+    """The partner keys of the shipped model ``name`` that ``checkpoint`` lacks, where both read the same
+    alphabet (a partner must); {} where there is nothing to carry over."""
+    import torch
+
+    old_path = WEIGHTS_DIR / f"{name}.pt"
+    if not old_path.is_file():
+        return {}
+    old, new = (torch.load(p, map_location="cpu", weights_only=True) for p in (old_path, checkpoint))
+    if old.get("alphabet") != new.get("alphabet"):
+        return {}
+    before, now = old.get("preprocess") or {}, new.get("preprocess") or {}
+    return {k: before[k] for k in PARTNER_KEYS if k in before and k not in now}
+
+
 def ship(checkpoint: Path, onnx: Path, name: str) -> list[Path]:
-    """Copy a trained model into the package (``digitseq/weights/<name>.pt`` and ``.onnx``)."""
+    """Copy a trained model into the package (``digitseq/weights/<name>.pt`` and ``.onnx``). A release stage reads
+    as the model it replaces: the partner that model names (``preprocess.tta_partner``, ``tta_partner_looks``; its
+    files stay beside it) is named by the copies too (:func:`shipped_partner`), so ``digitseq recognize`` reads the
+    new weights by default as the stage's bar measured them. Both copies are staged, then moved into place."""
+    from .export import update_preprocess
+
     WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
-    out = []
+    staged = {}
     for src, suffix in ((checkpoint, ".pt"), (onnx, ".onnx")):
         dst = WEIGHTS_DIR / f"{name}{suffix}"
-        tmp = dst.with_name(f".{dst.name}.tmp")
-        shutil.copyfile(src, tmp)
+        staged[dst] = dst.with_name(f".{dst.name}.tmp")
+        shutil.copyfile(src, staged[dst])
+    partner = shipped_partner(name, checkpoint)
+    if partner:
+        pt_tmp, onnx_tmp = staged.values()
+        update_preprocess(pt_tmp, partner, onnx_path=onnx_tmp)
+    for dst, tmp in staged.items():
         tmp.replace(dst)
-        out.append(dst)
-    return out
+    return list(staged)
 
 
 def main(argv=None) -> int:

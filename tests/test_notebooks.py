@@ -197,3 +197,52 @@ def test_ascii_tight_presets_are_release_ascii_in_two_steps_with_tight_cuts():
     assert len(set(NOTEBOOK_OUT.values())) == len(NOTEBOOK_OUT)                        # no run over another's
     with pytest.raises(ValueError, match="stage"):
         _release_ascii_tight("again")
+
+
+def test_shipping_a_stage_keeps_the_partner_the_replaced_model_named(tmp_path, monkeypatch):
+    """Training leaves the partner out of a checkpoint; a release stage that ships reads with the old one's."""
+    import json
+    import shutil
+
+    import onnx
+    import torch
+
+    from digitseq import WEIGHTS_DIR, pipeline
+    from digitseq.export import set_metadata
+    from digitseq.models import save_checkpoint
+    from digitseq.recognize import Recognizer
+
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    for f in ("digits.pt", "digits.onnx", "digits-h48.onnx"):
+        shutil.copy(WEIGHTS_DIR / f, weights / f)
+    monkeypatch.setattr(pipeline, "WEIGHTS_DIR", weights)
+
+    def trained(alphabet=None):   # the shipped weights as training writes them: no partner named
+        ck = torch.load(WEIGHTS_DIR / "digits.pt", map_location="cpu", weights_only=True)
+        ck["preprocess"] = {k: v for k, v in ck["preprocess"].items() if k not in pipeline.PARTNER_KEYS}
+        ck["state_dict"] = {k: v + 1 for k, v in ck["state_dict"].items()} if alphabet is None else ck["state_dict"]
+        ck["alphabet"] = alphabet or ck["alphabet"]
+        out = tmp_path / "new" / "crnn.pt"
+        out.parent.mkdir(exist_ok=True)
+        save_checkpoint(ck, out)
+        proto = onnx.load(str(WEIGHTS_DIR / "digits.onnx"))
+        before = {e.key: e.value for e in proto.metadata_props}
+        set_metadata(proto, {"preprocess": json.dumps(ck["preprocess"])})
+        onnx.save(proto, str(out.with_suffix(".onnx")))
+        assert "tta_partner" in before["preprocess"]
+        return out, ck
+
+    new, ck = trained()
+    assert pipeline.shipped_partner("digits", new) == {"tta_partner": "digits-h48"}
+    pipeline.ship(new, new.with_suffix(".onnx"), "digits")
+    shipped = torch.load(weights / "digits.pt", map_location="cpu", weights_only=True)
+    assert shipped["preprocess"] == {**ck["preprocess"], "tta_partner": "digits-h48"}
+    assert all(torch.equal(shipped["state_dict"][k], v) for k, v in ck["state_dict"].items())   # the new weights
+    meta = {e.key: e.value for e in onnx.load(str(weights / "digits.onnx")).metadata_props}
+    assert json.loads(meta["preprocess"])["tta_partner"] == "digits-h48"
+    assert Recognizer.load(weights / "digits.onnx").partner is not None          # read with it by default
+    assert not list(weights.glob(".*.tmp"))
+    other, _ = trained(alphabet="0123456789x")          # another alphabet: its partner could not read with it
+    assert pipeline.shipped_partner("digits", other) == {}
+    assert pipeline.shipped_partner("nothing-shipped", new) == {}

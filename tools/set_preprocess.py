@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -27,31 +26,9 @@ def parse_value(text: str):
 
 
 def set_preprocess(pt: Path, updates: dict) -> list[Path]:
-    import onnx
-    import torch
+    from digitseq.export import update_preprocess
 
-    from digitseq.export import set_metadata
-    from digitseq.models import save_checkpoint
-
-    ckpt = torch.load(pt, map_location="cpu", weights_only=True)
-    ckpt["preprocess"] = {**(ckpt.get("preprocess") or {}), **updates}
-    save_checkpoint(ckpt, pt)
-    written = [pt]
-    onnx_path = pt.with_suffix(".onnx")
-    if onnx_path.is_file():
-        proto = onnx.load(str(onnx_path))
-        meta = {e.key: e.value for e in proto.metadata_props}
-        preprocess = {**json.loads(meta.get("preprocess", "{}")), **updates}
-        set_metadata(proto, {"preprocess": json.dumps(preprocess)})
-        tmp = onnx_path.with_name(f".{onnx_path.name}.{os.getpid()}.tmp")
-        try:
-            onnx.save(proto, str(tmp))
-            os.replace(tmp, onnx_path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
-        written.append(onnx_path)
-    return written
+    return update_preprocess(pt, updates)
 
 
 def main(argv=None) -> int:
