@@ -153,7 +153,7 @@ def _release_ascii() -> dict:
     fresh-render stream, `STREAM`, 95 min, then 87 more, then 5 epochs of this recipe, then 7 and 5 more with the
     wide stack, the second with reframed margins, ``--config epochs=5 time_budget=2700`` at 66c12b5, then 10 more,
     ``--config epochs=10 time_budget=6900``, whose last epoch shipped; see the README; then a seventh stage with 30 %
-    of the images cut tight, two ``digitseq train --tight 0.3`` runs, docs/HISTORY.md#ascii-stage-tight). The
+    of the images cut tight, presets ``release-ascii-tight-tail`` and ``release-ascii-tight``). The
     conv stack is the wide one: the narrow model read only 47 % of its own training images right (it
     underfits); a narrower shipped model is widened on load (``models.widen_weights``). It still underfits
     (71 % of its own training fonts read right, ``benchmarks/bench_effects.py --split train``); a stage with the
