@@ -305,18 +305,16 @@ def ship(checkpoint: Path, onnx: Path, name: str) -> list[Path]:
     from .export import update_preprocess
 
     WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
-    staged = {}
-    for src, suffix in ((checkpoint, ".pt"), (onnx, ".onnx")):
-        dst = WEIGHTS_DIR / f"{name}{suffix}"
-        staged[dst] = dst.with_name(f".{dst.name}.tmp")
-        shutil.copyfile(src, staged[dst])
+    dst_pt, dst_onnx = WEIGHTS_DIR / f"{name}.pt", WEIGHTS_DIR / f"{name}.onnx"
+    staged = {dst: dst.with_name(f".{dst.name}.tmp") for dst in (dst_pt, dst_onnx)}
+    shutil.copyfile(checkpoint, staged[dst_pt])
+    shutil.copyfile(onnx, staged[dst_onnx])
     partner = shipped_partner(name, checkpoint)
     if partner:
-        pt_tmp, onnx_tmp = staged.values()
-        update_preprocess(pt_tmp, partner, onnx_path=onnx_tmp)
+        update_preprocess(staged[dst_pt], partner, onnx_path=staged[dst_onnx])
     for dst, tmp in staged.items():
         tmp.replace(dst)
-    return list(staged)
+    return [dst_pt, dst_onnx]
 
 
 def main(argv=None) -> int:

@@ -25,12 +25,6 @@ def parse_value(text: str):
         return text
 
 
-def set_preprocess(pt: Path, updates: dict) -> list[Path]:
-    from digitseq.export import update_preprocess
-
-    return update_preprocess(pt, updates)
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("checkpoint", type=Path, help="a CRNN .pt checkpoint (its .onnx beside it is updated too)")
@@ -55,7 +49,9 @@ def main(argv=None) -> int:
         except DataError as exc:
             print(f"set_preprocess: {exc}", file=sys.stderr)
             return 2
-    for path in set_preprocess(a.checkpoint, updates):
+    from digitseq.export import update_preprocess
+
+    for path in update_preprocess(a.checkpoint, updates):
         print(f"wrote {path}")
     return 0
 
