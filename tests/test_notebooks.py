@@ -55,7 +55,8 @@ def test_make_run_never_ships_by_default():
     ships = {name: preset[3] for name, preset in PRESETS.items()}
     assert ships == {"run": False, "release": True, "release-ascii": True, "release-redraw": True,
                      "release-both": True, "release-captcha-tail": True, "release-tight-tail": True, "release-fresh": True,
-                     "release-zeros": True, "release-ascii-tight-tail": False, "release-ascii-tight": True}
+                     "release-zeros": True, "release-ascii-tight-tail": False, "release-ascii-tight": True,
+                     "release-ascii-redraw": False}
 
 
 def test_config_overrides_keep_the_rest_of_the_config():
@@ -197,6 +198,23 @@ def test_ascii_tight_presets_are_release_ascii_in_two_steps_with_tight_cuts():
     assert len(set(NOTEBOOK_OUT.values())) == len(NOTEBOOK_OUT)                        # no run over another's
     with pytest.raises(ValueError, match="stage"):
         _release_ascii_tight("again")
+
+
+def test_ascii_redraw_preset_draws_the_training_sets_again_and_keeps_every_earlier_seed():
+    from digitseq.pipeline import PRESETS
+
+    release, stage, redraw = (PRESETS[p][0]() for p in ("release-ascii", "release-ascii-tight", "release-ascii-redraw"))
+    before, after = release["1_Gen_Images.ipynb"]["DATASETS"], redraw["1_Gen_Images.ipynb"]["DATASETS"]
+    # Notebook 1 seeds a set by its position, so the earlier sets keep theirs: the new ones come after them.
+    assert list(after)[:len(before)] == list(before) and all(after[k] == before[k] for k in before)
+    assert list(after)[len(before):] == ["train_ascii_redraw", "train_ascii_wild_redraw"]
+    assert after["train_ascii_wild_redraw"] == before["train_ascii_wild"]
+    nb3 = redraw["3_CRNN.ipynb"]
+    assert nb3["TRAIN_SETS"] == ["train_ascii", "train_ascii_wild", "train_ascii_redraw", "train_ascii_wild_redraw"]
+    assert nb3["INIT"] == "digitseq/weights/ascii.pt" and nb3["ARCH"] == stage["3_CRNN.ipynb"]["ARCH"]
+    assert nb3["RESULTS"] != release["3_CRNN.ipynb"]["RESULTS"]                       # not over the shipped model's
+    assert {k: v for k, v in nb3["CONFIG"].items() if k != "time_budget"} == \
+        {k: v for k, v in stage["3_CRNN.ipynb"]["CONFIG"].items() if k != "time_budget"}
 
 
 def test_shipping_a_stage_keeps_the_partner_the_replaced_model_named(tmp_path, monkeypatch):
