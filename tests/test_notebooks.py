@@ -56,7 +56,7 @@ def test_make_run_never_ships_by_default():
     assert ships == {"run": False, "release": True, "release-ascii": True, "release-redraw": True,
                      "release-both": True, "release-captcha-tail": True, "release-tight-tail": True, "release-fresh": True,
                      "release-zeros": True, "release-ascii-tight-tail": False, "release-ascii-tight": True,
-                     "release-ascii-redraw": False}
+                     "release-ascii-redraw": False, "release-ascii-draw3": False}
 
 
 def test_config_overrides_keep_the_rest_of_the_config():
@@ -200,8 +200,9 @@ def test_ascii_tight_presets_are_release_ascii_in_two_steps_with_tight_cuts():
         _release_ascii_tight("again")
 
 
-def test_ascii_redraw_preset_draws_the_training_sets_again_and_keeps_every_earlier_seed():
-    from digitseq.pipeline import PRESETS
+def test_ascii_redraw_presets_draw_the_training_sets_again_and_keep_every_earlier_seed():
+    from digitseq import ROOT
+    from digitseq.pipeline import PRESETS, _release_ascii_redraw
 
     release, stage, redraw = (PRESETS[p][0]() for p in ("release-ascii", "release-ascii-tight", "release-ascii-redraw"))
     before, after = release["1_Gen_Images.ipynb"]["DATASETS"], redraw["1_Gen_Images.ipynb"]["DATASETS"]
@@ -215,6 +216,18 @@ def test_ascii_redraw_preset_draws_the_training_sets_again_and_keeps_every_earli
     assert nb3["RESULTS"] != release["3_CRNN.ipynb"]["RESULTS"]                       # not over the shipped model's
     assert {k: v for k, v in nb3["CONFIG"].items() if k != "time_budget"} == \
         {k: v for k, v in stage["3_CRNN.ipynb"]["CONFIG"].items() if k != "time_budget"}
+    # The third draw comes after the second, so the second keeps its seeds; it trains on the third alone.
+    draw3 = PRESETS["release-ascii-draw3"][0]()
+    sets3 = draw3["1_Gen_Images.ipynb"]["DATASETS"]
+    assert list(sets3)[:len(after)] == list(after)
+    assert list(sets3)[len(after):] == ["train_ascii_draw3", "train_ascii_wild_draw3"]
+    nb3 = draw3["3_CRNN.ipynb"]
+    assert nb3["TRAIN_SETS"] == ["train_ascii_draw3", "train_ascii_wild_draw3"]
+    assert (ROOT / nb3["INIT"]).is_file() and nb3["INIT"].startswith("results/ascii_redraw_candidate/")
+    assert (nb3["CONFIG"]["epochs"], nb3["CONFIG"]["lr"], nb3["CONFIG"]["tight"]) == (3, 5e-4, 0.3)
+    assert nb3["RESULTS"] != redraw["3_CRNN.ipynb"]["RESULTS"] != release["3_CRNN.ipynb"]["RESULTS"]
+    with pytest.raises(ValueError, match="draw"):
+        _release_ascii_redraw("fourth")
 
 
 def test_shipping_a_stage_keeps_the_partner_the_replaced_model_named(tmp_path, monkeypatch):
