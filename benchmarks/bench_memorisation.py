@@ -34,8 +34,9 @@ def first_rows(folder: Path, count: int, out: Path) -> Path:
     return out
 
 
-def redraw(folder: Path, count: int, seed: int, out: Path, workers: int = 1) -> Path:
-    """``count`` new images drawn from ``folder``'s recipe (its meta.json) with ``seed``, into ``out``."""
+def redraw(folder: Path, count: int, seed: int, out: Path, workers: int = 1, alphabet: str | None = None) -> Path:
+    """``count`` new images drawn from ``folder``'s recipe (its meta.json) with ``seed``, into ``out``; refused before
+    drawing when the folder's alphabet is not ``alphabet`` (the model's)."""
     from digitseq.generate import generate
     from digitseq.render import RenderStyle
 
@@ -43,6 +44,8 @@ def redraw(folder: Path, count: int, seed: int, out: Path, workers: int = 1) -> 
     if not meta_path.is_file():
         raise SystemExit(f"{folder}: no meta.json (not a folder notebook 1 or digitseq generate wrote)")
     meta = json.loads(meta_path.read_text())
+    if alphabet is not None and meta["alphabet"] != alphabet:
+        raise SystemExit(f"{folder}: its alphabet is not the model's")
     if seed == meta["seed"]:
         raise SystemExit(f"{folder} was drawn with seed {seed}: choose another")
     return generate(out, count, min_length=meta["min_length"], max_length=meta["max_length"], font_dir=ROOT / "font",
@@ -67,9 +70,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="digitseq-memorisation-") as tmp:
         for name in (s for s in a.sets.split(",") if s):
             folder = ROOT / name
-            fresh = redraw(folder, a.count, a.seed, Path(tmp) / f"{folder.name}_new", a.workers)
-            if json.loads((fresh / "meta.json").read_text())["alphabet"] != rec.alphabet:
-                raise SystemExit(f"{folder}: its alphabet is not the model's")
+            fresh = redraw(folder, a.count, a.seed, Path(tmp) / f"{folder.name}_new", a.workers, rec.alphabet)
             own = evaluate_folder(first_rows(folder, a.count, Path(tmp) / f"{folder.name}.csv"), rec, images=folder)
             new = evaluate_folder(fresh, rec)
             rows[name] = {"own": {k: own[k] for k in ("n", "sequence_accuracy", "cer")},

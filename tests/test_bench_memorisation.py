@@ -32,6 +32,9 @@ def test_the_new_draw_has_the_folders_recipe_and_other_images(trained_on, tmp_pa
     assert labels != [r[1] for r in csv.reader(open(trained_on / "labels.csv"))][1:5]
     with pytest.raises(SystemExit, match="seed 11"):       # the training images again are not a new draw
         bench_memorisation.redraw(trained_on, 4, seed=11, out=tmp_path / "again")
+    with pytest.raises(SystemExit, match="alphabet"):      # an ASCII model's probe of a digit folder
+        bench_memorisation.redraw(trained_on, 4, seed=12, out=tmp_path / "ascii", alphabet="abc")
+    assert not (tmp_path / "ascii").exists()              # refused before drawing
     with pytest.raises(SystemExit, match="no meta.json"):
         bench_memorisation.redraw(tmp_path, 4, seed=12, out=tmp_path / "x")
 
