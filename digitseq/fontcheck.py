@@ -10,8 +10,11 @@ for digits when
 * its digits look like Latin digits: most of them are nearest to the same digit of a bank of
   known-good fonts (this keeps out dingbat and symbol fonts that put pictures on 0-9).
 
-``ascii`` is ``yes`` when all 94 printable ASCII characters have real glyphs and no two of them
-render pixel-identically.
+``ascii`` is ``yes`` when all 94 printable ASCII characters have real glyphs, no two of them render
+pixel-identically, the letters have a lower case of their own (not small capitals, unicase or uncial
+lettering, where the case of a letter cannot be read: ``case_likeness``), and the cmap does not put Greek
+glyphs on the Latin keys (a symbol-encoded font: ``greek_letters``). A font that fails is still used for
+digits; trained on for ASCII, it would teach labels its images do not show.
 """
 
 from __future__ import annotations
@@ -31,6 +34,17 @@ MIN_INK_PX = 10           # a digit needs at least this many pixels >= 50% ink a
 MIN_HEIGHT = 0.25         # ... a bounding box at least this fraction of the size tall
 MAX_HEIGHT = 2.0          # ... and at most this many times the size
 MIN_RECOGNISED = 5        # of the 10 digits, at least this many must be nearest to their own class
+# Letters whose lower case is not a smaller upper case in ordinary Latin type (unlike c/C, o/O, s/S, v/V, ...).
+CASE_PAIRS = "abdeghnqrt"
+# Mean correlation of those pairs' size-free shapes above which a font has no lower case of its own. Over the
+# 431 files of the pool that drew all 94 characters: Latin fonts with a lower case 0.0-0.66 (the highest a
+# display face, Withstand BRK), small capitals, unicase and uncial faces 0.74-0.90 (Irianis and Romande ADF
+# Style, Unifur, Solothurn, Mishmash 4x4i BRK).
+CASE_ALIKE = 0.7
+# Glyph names of Greek letters: a symbol-encoded font (Standard Symbols PS) maps a-z and A-Z to them.
+GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu",
+         "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega"}
+LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 @dataclass
@@ -189,24 +203,55 @@ def runtime_missing(path: str) -> str:
     return f"digits {gone} drawn off their box (PIL offsets)" if gone else ""
 
 
-def ascii_ok(path: str) -> bool:
-    """All 94 printable ASCII characters have real glyphs and no two render pixel-identically."""
+def case_likeness(font: ImageFont.FreeTypeFont) -> float:
+    """Mean correlation of the size-free shapes (``normalise``) of a/A, b/B, ... (``CASE_PAIRS``): low where the lower
+    case is drawn as such, high where it is a smaller (or the same) capital."""
+    return float(np.mean([normalise(render(font, c)) @ normalise(render(font, c.upper())) for c in CASE_PAIRS]))
+
+
+def greek_letters(path: str) -> int:
+    """How many of the 52 Latin letters the font's cmap maps to glyphs named as Greek letters (``alpha``,
+    ``Gamma``, ``uni03B1``...)."""
+    try:
+        from fontTools.ttLib import TTFont
+        with TTFont(path, lazy=True, fontNumber=0) as tt:
+            cmap = tt.getBestCmap() or {}
+    except Exception:
+        return 0
+    names = [cmap.get(ord(ch), "") for ch in LETTERS]
+    return sum(n.lower() in GREEK or n.lower().startswith("uni03") for n in names)
+
+
+def ascii_verdict(path: str) -> str:
+    """'' when the file is usable for printable ASCII, else why not (see the module's docstring)."""
     try:
         font = ImageFont.truetype(path, 32, layout_engine=ImageFont.Layout.BASIC)
-    except OSError:
-        return False
-    if missing(font, PRINTABLE, cmap_of(path)):
-        return False
-    seen = set()
+    except OSError as exc:
+        return f"PIL cannot load it ({exc})"
+    gone = missing(font, PRINTABLE, cmap_of(path))
+    if gone:
+        return f"glyph {gone[0][0]!r} missing ({gone[0][1]})" + (f" (and {len(gone) - 1} more)" if len(gone) > 1 else "")
+    seen = {}
     for ch in PRINTABLE:
         ink = render(font, ch)
         if ink.size == 0:
-            return False
+            return f"glyph {ch!r} empty"
         key = (ink.shape, ink.tobytes())
         if key in seen:
-            return False
-        seen.add(key)
-    return True
+            return f"{seen[key]!r} and {ch!r} render identically"
+        seen[key] = ch
+    greek = greek_letters(path)
+    if greek >= 10:
+        return f"symbol-encoded: {greek} of the 52 Latin letters are Greek glyphs"
+    alike = case_likeness(ImageFont.truetype(path, 64, layout_engine=ImageFont.Layout.BASIC))
+    if alike > CASE_ALIKE:
+        return f"no lower case of its own (a/A, b/B ... alike: {alike:.2f} > {CASE_ALIKE})"
+    return ""
+
+
+def ascii_ok(path: str) -> bool:
+    """All 94 printable ASCII characters have real glyphs, distinct, with a lower case of their own, not Greek."""
+    return not ascii_verdict(path)
 
 
 def digit_bank(paths: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:

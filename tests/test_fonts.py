@@ -157,3 +157,21 @@ def test_load_fonts_keeps_ascii_no_fonts_for_digits_only(tmp_path):
     # characters beyond ASCII are checked by rendering: the hand-made font has no "é"
     with pytest.raises(DataError, match="no fonts"):
         load_fonts(tmp_path, alphabet="0é")
+
+
+def test_ascii_check_keeps_out_faces_without_a_lower_case_and_greek_on_the_latin_keys():
+    by_family = {f.family: f.path for f in load_fonts()}
+    assert fontcheck.ascii_verdict(by_family["DejaVu Sans"]) == ""
+    assert "no lower case of its own" in fontcheck.ascii_verdict(by_family["Irianis ADF Style Std"])   # small caps
+    assert "no lower case of its own" in fontcheck.ascii_verdict(by_family["unifur"])                  # unicase
+    assert "symbol-encoded" in fontcheck.ascii_verdict(by_family["Standard Symbols PS"])
+    # they still draw digits, so they stay in the digit pool
+    ascii_paths = {f.path for f in load_fonts(alphabet=PRINTABLE_ASCII)}
+    assert by_family["unifur"] not in ascii_paths and by_family["unifur"] in {f.path for f in load_fonts()}
+
+
+def test_every_ascii_font_has_a_lower_case_of_its_own():
+    from PIL import ImageFont
+    for f in load_fonts(alphabet=PRINTABLE_ASCII):
+        font = ImageFont.truetype(f.path, 64, layout_engine=ImageFont.Layout.BASIC)
+        assert fontcheck.case_likeness(font) <= fontcheck.CASE_ALIKE, f.path

@@ -7,7 +7,8 @@ unpacked), examine every font file they ship with ``digitseq.fontcheck``, pick a
 family, drop files whose digits duplicate an already chosen file, assign categories and splits,
 then copy the chosen files with their licence text into ``font/<family-slug>/`` and write
 ``font/fonts.csv`` (every examined file, ``status`` ok or rejected) and the table in ``font/README.md``.
-Families that were vendored before keep their files, categories and splits. Nothing here runs at
+Families that were vendored before keep their files, categories and splits; every chosen file's ``ascii``
+column is judged again. ``--ascii-only`` does only that, on the vendored files. Nothing here runs at
 training time: ``digitseq.fonts.load_fonts`` only reads ``fonts.csv``.
 """
 
@@ -355,11 +356,7 @@ def build(allowed: Path, work: Path, font_dir: Path) -> None:
             chosen_vecs.append((row["file"], vec))
             kept, mb = kept + 1, mb + size
     assign_wild(rows)
-    # ascii only for the newly chosen files (the old rows keep theirs)
-    for r in rows:
-        if r["status"] == "ok" and "src" in r:
-            ok = fc.ascii_ok(str(r["src"])) and not missing_glyphs(str(r["src"]), fc.PRINTABLE)
-            r["ascii"] = "yes" if ok else "no"
+    judge_ascii(rows, font_dir)
     vendor(rows, roots, font_dir)
     write_table(rows, font_dir)
     empty = [p for p in roots if not any(r["package"] == p for r in rows)]
@@ -415,6 +412,22 @@ def assign_wild(rows: list[dict]) -> None:
             r["split"] = "wild"
 
 
+def judge_ascii(rows: list[dict], font_dir: Path) -> None:
+    """The ``ascii`` column of every chosen file, old and new (``fontcheck.ascii_verdict``, then the glyph check
+    training uses); a file that fails stays in the pool for digits and its ``reason`` says why (``ascii: ...``)."""
+    for r in rows:
+        if r["status"] != "ok":
+            continue
+        path = str(r.get("src") or font_dir / r["file"])
+        why = fc.ascii_verdict(path)
+        gone = "" if why else missing_glyphs(path, fc.PRINTABLE)
+        if gone:
+            why = f"training's glyph check finds {gone!r} missing"
+        r["ascii"] = "no" if why else "yes"
+        kept = [part for part in r["reason"].split("; ") if part and not part.startswith("ascii: ")]
+        r["reason"] = "; ".join(kept + ([f"ascii: {why}"] if why else []))
+
+
 def vendor(rows: list[dict], roots: dict[str, Path], font_dir: Path) -> None:
     for r in rows:
         if r["status"] == "ok" and "src" in r:
@@ -465,8 +478,11 @@ relative to this folder), `status=rejected` rows name the file inside its packag
 * per family at most {cap} files (regular, bold, italic, bold italic first; later ones only while the family stays
   under {family_mb:g} MB, to keep this folder small), and a file whose digits correlate
   above {dup} with an already chosen file (a clone such as Arimo of Liberation Sans) is a duplicate;
-* `ascii=yes` when all 94 printable ASCII characters (`!`..`~`) have real glyphs and no two render identically;
-  only those fonts may render passwords.
+* `ascii=yes` when all 94 printable ASCII characters (`!`..`~`) have real glyphs, no two render identically, the
+  letters have a lower case of their own (a/A, b/B, d/D, e/E, g/G, h/H, n/N, q/Q, r/R, t/T correlate {case:g} or less
+  on average, size aside: small capitals, unicase and uncial faces do not) and the cmap does not put Greek glyphs on
+  the Latin keys (a symbol-encoded font); only those fonts may render passwords, and `reason` says why an `ok`
+  file is `ascii=no` (`python tools/build_fonts.py --ascii-only` judges this column again without downloading).
 
 Categories come from keywords in the package and family names, fontconfig spacing (`fc-query`, mono) and the
 OS/2 PANOSE class, with hand overrides in `tools/build_fonts.py`. Splits: `train`; `test`, the held-out families
@@ -490,7 +506,8 @@ def write_readme(rows: list[dict], font_dir: Path, skipped: list[str], empty: li
     for r in ok:
         fams.setdefault(r["family"], []).append(r)
     lines = [README_HEAD.format(max_mb=MAX_MB, min_ink=fc.MIN_INK_PX, alike=fc.ALIKE, min_rec=fc.MIN_RECOGNISED,
-                                cap=MAX_PER_FAMILY, dup=DUPLICATE, seed=SEED, family_mb=FAMILY_MB), "## Counts", ""]
+                                cap=MAX_PER_FAMILY, dup=DUPLICATE, seed=SEED, family_mb=FAMILY_MB,
+                                case=fc.CASE_ALIKE), "## Counts", ""]
     n_rej = len(rows) - len(ok)
     lines.append(f"{len(rows)} files examined from {len({r['package'] for r in rows})} packages; "
                  f"{len(ok)} files in {len(fams)} families vendored, {n_rej} rejected"
@@ -532,7 +549,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--allowed", type=Path, default=Path("/work/shared/fonts-allowed.txt"))
     ap.add_argument("--work", type=Path, default=Path("/tmp/fontpkgs"))
     ap.add_argument("--font-dir", type=Path, default=ROOT / "font")
+    ap.add_argument("--ascii-only", action="store_true",
+                    help="judge the ascii column of the vendored files again, nothing downloaded or copied")
     a = ap.parse_args(argv)
+    if a.ascii_only:
+        rows = list(csv.DictReader(open(a.font_dir / "fonts.csv", encoding="utf-8")))
+        judge_ascii(rows, a.font_dir)
+        write_table(rows, a.font_dir)
+        print(f"{sum(r['ascii'] == 'yes' for r in rows)} files draw all 94 printable ASCII characters")
+        return 0
     build(a.allowed, a.work, a.font_dir)
     return 0
 
