@@ -243,6 +243,22 @@ def _release_ascii_redraw(draw: str = "redraw") -> dict:
     return params
 
 
+def _release_ascii_clean() -> dict:
+    """The ASCII model on images drawn in the cleaned pool: ``release-ascii``'s training sets, same seeds, drawn after
+    ``font/fonts.csv`` stopped counting 12 files (6 families) as able to draw printable ASCII: small capitals, unicase
+    and uncial faces, whose lower case looks like the upper case, and a symbol-encoded Greek face
+    (``fontcheck.ascii_verdict``). Those families had drawn lower-case labels as capitals and Latin labels as Greek
+    letters in about 2 % of the training images; with them gone each image's font is drawn from the others, so the
+    images are new to the model. Three epochs from the second draw's weights (``results/ascii_redraw_candidate/``,
+    the best of the candidates read once), one-cycle peaking at 5e-4, the tight stage's recipe otherwise (30 % cut
+    tight, the last epoch kept). docs/HISTORY.md#ascii-clean."""
+    params = _release_ascii_tight("stage")
+    nb3 = params["3_CRNN.ipynb"]
+    nb3.update(INIT="results/ascii_redraw_candidate/crnn.pt", RESULTS="results/ascii_clean_candidate/crnn_eval.json")
+    nb3["CONFIG"].update(epochs=3, lr=5e-4, time_budget=45 * 60)
+    return params
+
+
 # preset -> (notebook parameters, model folder in Model/, shipped name, ships by default, parity-check set)
 PRESETS = {
     "run": (lambda: {}, "CRNN", "digits", False, "img/test_five_digits"),
@@ -258,13 +274,14 @@ PRESETS = {
                                  "img/ascii/test_ascii"),
     "release-ascii-tight": (lambda: _release_ascii_tight("stage"), "CRNN_ascii", "ascii", True, "img/ascii/test_ascii"),
     "release-ascii-redraw": (_release_ascii_redraw, "CRNN_ascii", "ascii", False, "img/ascii/test_ascii"),
+    "release-ascii-clean": (_release_ascii_clean, "CRNN_ascii", "ascii", False, "img/ascii/test_ascii"),
     "release-ascii-draw3": (lambda: _release_ascii_redraw("draw3"), "CRNN_ascii", "ascii", False,
                             "img/ascii/test_ascii"),
 }
 # Where a preset's executed notebooks go (ROOT-relative), instead of over the committed ones (the digit run's).
 NOTEBOOK_OUT = {"release-ascii": "results/ascii", "release-ascii-tight-tail": "results/ascii_tight_candidate",
                 "release-ascii-tight": "results/ascii_stage_tight", "release-ascii-redraw": "results/ascii_redraw_candidate",
-                "release-ascii-draw3": "results/ascii_draw3_candidate"}
+                "release-ascii-draw3": "results/ascii_draw3_candidate", "release-ascii-clean": "results/ascii_clean_candidate"}
 
 
 def toy_parameters(workdir: Path) -> dict[str, dict]:
