@@ -56,7 +56,7 @@ def test_make_run_never_ships_by_default():
     assert ships == {"run": False, "release": True, "release-ascii": True, "release-redraw": True,
                      "release-both": True, "release-captcha-tail": True, "release-tight-tail": True, "release-fresh": True,
                      "release-zeros": True, "release-ascii-tight-tail": False, "release-ascii-tight": True,
-                     "release-ascii-redraw": False, "release-ascii-draw3": False}
+                     "release-ascii-redraw": False, "release-ascii-draw3": False, "release-ascii-clean": False}
 
 
 def test_config_overrides_keep_the_rest_of_the_config():
@@ -228,6 +228,21 @@ def test_ascii_redraw_presets_draw_the_training_sets_again_and_keep_every_earlie
     assert nb3["RESULTS"] != redraw["3_CRNN.ipynb"]["RESULTS"] != release["3_CRNN.ipynb"]["RESULTS"]
     with pytest.raises(ValueError, match="draw"):
         _release_ascii_redraw("fourth")
+
+
+def test_ascii_clean_preset_trains_the_release_sets_from_the_second_draws_weights():
+    from digitseq import ROOT
+    from digitseq.pipeline import PRESETS
+
+    release, stage, clean = (PRESETS[p][0]() for p in ("release-ascii", "release-ascii-tight", "release-ascii-clean"))
+    # the same sets and seeds: what changed is the pool they are drawn from (font/fonts.csv)
+    assert clean["1_Gen_Images.ipynb"] == release["1_Gen_Images.ipynb"]
+    nb3 = clean["3_CRNN.ipynb"]
+    assert nb3["TRAIN_SETS"] == ["train_ascii", "train_ascii_wild"]
+    assert (ROOT / nb3["INIT"]).is_file() and nb3["INIT"].startswith("results/ascii_redraw_candidate/")
+    assert (nb3["CONFIG"]["epochs"], nb3["CONFIG"]["lr"], nb3["CONFIG"]["tight"]) == (3, 5e-4, 0.3)
+    assert nb3["ARCH"] == stage["3_CRNN.ipynb"]["ARCH"]
+    assert nb3["RESULTS"].startswith("results/ascii_clean_candidate/")
 
 
 def test_shipping_a_stage_keeps_the_partner_the_replaced_model_named(tmp_path, monkeypatch):
