@@ -23,7 +23,6 @@ the same candidates are chosen again by other rules, offline:
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from pathlib import Path
@@ -45,6 +44,7 @@ def collect(model: str, sets: list[str], img: Path) -> list[dict]:
     import digitseq.recognize as recognize
     from digitseq import Recognizer
     from digitseq.codec import log_softmax
+    from digitseq.image import read_labels
     from digitseq.tta import ctc_log_likelihoods
 
     looked, groups = [], []
@@ -65,12 +65,11 @@ def collect(model: str, sets: list[str], img: Path) -> list[dict]:
         rec = Recognizer.load(model)
         rows = []
         for s in sets:
-            with open(img / s / "labels.csv", encoding="utf-8", newline="") as fh:
-                labelled = [(r[0], r[1]) for r in list(csv.reader(fh))[1:]]
-            for file, label in labelled:
+            labelled = read_labels(img / s, alphabet=rec.alphabet)
+            for path, label in zip(labelled.paths, labelled.labels):
                 looked.clear()
                 groups.clear()
-                pred = rec.predict(img / s / file).text
+                pred = rec.predict(path).text
                 row = {"set": s, "label": label, "pred": pred}
                 if looked:
                     texts, ll, greedy = looked[0]
@@ -157,23 +156,22 @@ def main(argv=None) -> int:
     for rule, x in choices:
         name = {"partner": f"partner x{x:g}", "power": f"power {x:g}", "length": f"length {x:g}"}.get(rule, rule)
         results[name] = accuracy(rows, lambda r, rule=rule, x=x: r["texts"][int(np.argmax(rule_score(r, rule, x)))])
-    looked = [i for i, r in enumerate(rows) if "texts" in r]
-    half = np.random.default_rng(0).permutation(len(looked))
-    folds = [set(np.asarray(looked)[half[: len(half) // 2]].tolist()), set(np.asarray(looked)[half[len(half) // 2:]].tolist())]
-    feats = {i: features(rows[i]) for i in looked}
-    picked: dict[int, str] = {}
+    looked = [r for r in rows if "texts" in r]
+    for r in looked:
+        r["features"] = features(r)
+    order = np.random.default_rng(0).permutation(len(looked))
+    folds = [[looked[i] for i in order[: len(order) // 2]], [looked[i] for i in order[len(order) // 2:]]]
     weights = []
     for k in (0, 1):
-        train = [i for i in folds[k] if rows[i]["label"] in rows[i]["texts"]]
-        w = fit_logit([feats[i] for i in train], [rows[i]["texts"].index(rows[i]["label"]) for i in train])
+        train = [r for r in folds[k] if r["label"] in r["texts"]]
+        w = fit_logit([r["features"] for r in train], [r["texts"].index(r["label"]) for r in train])
         weights.append(np.round(w, 3).tolist())
-        for i in folds[1 - k]:
-            picked[i] = rows[i]["texts"][int(np.argmax(feats[i] @ w))]
-    index = {id(r): i for i, r in enumerate(rows)}
-    results["learned (two-fold)"] = accuracy(rows, lambda r: picked[index[id(r)]])
+        for r in folds[1 - k]:
+            r["learned"] = r["texts"][int(np.argmax(r["features"] @ w))]
+    results["learned (two-fold)"] = accuracy(rows, lambda r: r["learned"])
     results["oracle"] = accuracy(rows, lambda r: r["label"] if r["label"] in r["texts"] else r["texts"][0])
     report = {"model": a.model, "sets": sets, "images": len(rows), "looked_at": len(looked),
-              "with_several_candidates": sum(len(rows[i]["texts"]) > 1 for i in looked),
+              "with_several_candidates": sum(len(r["texts"]) > 1 for r in looked),
               "results": results, "learned_weights": weights}
     width = max(map(len, results))
     print(f"{len(rows)} images, {len(looked)} looked at again, "

@@ -145,14 +145,20 @@ def _notdef_checker(font: ImageFont.FreeTypeFont) -> Callable[[str], bool]:
     return lambda ch: ink(ch) == notdef
 
 
-def cmap_of(path: str) -> set[int] | None:
-    """Code points in the font's cmap (fontTools), or None when it cannot be read."""
+def _best_cmap(path: str) -> dict[int, str] | None:
+    """The font's best cmap, code point -> glyph name (fontTools), or None when it cannot be read."""
     try:
         from fontTools.ttLib import TTFont
         with TTFont(path, lazy=True, fontNumber=0) as tt:
-            return set(tt.getBestCmap() or {})
+            return tt.getBestCmap() or {}
     except Exception:
         return None
+
+
+def cmap_of(path: str) -> set[int] | None:
+    """Code points in the font's cmap (fontTools), or None when it cannot be read."""
+    cmap = _best_cmap(path)
+    return None if cmap is None else set(cmap)
 
 
 def has_outlines(path: str) -> bool:
@@ -212,12 +218,7 @@ def case_likeness(font: ImageFont.FreeTypeFont) -> float:
 def greek_letters(path: str) -> int:
     """How many of the 52 Latin letters the font's cmap maps to glyphs named as Greek letters (``alpha``,
     ``Gamma``, ``uni03B1``...)."""
-    try:
-        from fontTools.ttLib import TTFont
-        with TTFont(path, lazy=True, fontNumber=0) as tt:
-            cmap = tt.getBestCmap() or {}
-    except Exception:
-        return 0
+    cmap = _best_cmap(path) or {}
     names = [cmap.get(ord(ch), "") for ch in LETTERS]
     return sum(n.lower() in GREEK or n.lower().startswith("uni03") for n in names)
 

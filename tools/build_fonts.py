@@ -248,10 +248,16 @@ def sha1(path: Path) -> str:
 
 
 # --------------------------------------------------------------------------- the build
+def read_rows(font_dir: Path) -> list[dict]:
+    """The rows of ``font_dir/fonts.csv``."""
+    with open(font_dir / "fonts.csv", encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
 def build(allowed: Path, work: Path, font_dir: Path) -> None:
     packages = [ln.strip() for ln in allowed.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
     roots = fetch(packages, work)
-    old = list(csv.DictReader(open(font_dir / "fonts.csv", encoding="utf-8")))
+    old = read_rows(font_dir)
     old = [dict(r, category={"seven-segment": "segment"}.get(r["category"], r["category"]))
            for r in old if r.get("status", "ok") == "ok"]
     old_by_sha = {sha1(font_dir / r["file"]): r for r in old}
@@ -553,7 +559,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="judge the ascii column of the vendored files again, nothing downloaded or copied")
     a = ap.parse_args(argv)
     if a.ascii_only:
-        rows = list(csv.DictReader(open(a.font_dir / "fonts.csv", encoding="utf-8")))
+        rows = read_rows(a.font_dir)
         judge_ascii(rows, a.font_dir)
         write_table(rows, a.font_dir)
         print(f"{sum(r['ascii'] == 'yes' for r in rows)} files draw all 94 printable ASCII characters")
