@@ -38,7 +38,7 @@ from . import WEIGHTS_DIR
 from .codec import Codec, Prediction
 from .errors import CheckpointError, DataError
 from .image import NORMALISATION, default_workers, iter_loaded, load, pad_array, preprocess
-from .tta import GATE, check_mode, check_readings, choose, least_peaks, second_look
+from .tta import check_mode, check_readings, choose, second_look, unsure
 
 MODEL_NAMES = ("digits", "ascii")
 DEFAULT_MODEL = "digits"
@@ -139,20 +139,19 @@ def predict_batch(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisat
     preds, scores, lengths = _read(runner, codec, arrays, normalisation, margin, beam_width, raw)
     if tta == "off":
         return preds
-    unsure = (range(len(arrays)) if tta == "all"
-              else np.flatnonzero(least_peaks(scores, lengths) < GATE).tolist())
-    if not unsure:
+    again = range(len(arrays)) if tta == "all" else np.flatnonzero(unsure(scores, lengths)).tolist()
+    if not again:
         return preds
-    looks = [second_look(arrays[i], textline, readings) for i in unsure]
+    looks = [second_look(arrays[i], textline, readings) for i in again]
     mine = _read_groups(runner, codec, looks, normalisation, margin, beam_width, raw)
     theirs: dict[int, tuple[list[Prediction], list[np.ndarray]]] = {}      # image -> the partner's readings
     if partner is not None:
-        fetched = {i: a for i in unsure if (a := partner.fetch(i)) is not None}
+        fetched = {i: a for i in again if (a := partner.fetch(i)) is not None}
         ways = [[a, *second_look(a, partner.textline, readings)] if partner.every_way else [a]
                 for a in fetched.values()]
         theirs = dict(zip(fetched, _read_groups(partner.runner, codec, ways, partner.normalisation, partner.margin,
                                                 beam_width, raw)))
-    for i, (more_preds, more_scores) in zip(unsure, mine):
+    for i, (more_preds, more_scores) in zip(again, mine):
         their_preds, their_scores = theirs.get(i, ([], []))
         preds[i] = choose([preds[i], *more_preds, *their_preds],
                           [scores[i, : int(lengths[i])], *more_scores, *their_scores], codec)

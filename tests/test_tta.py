@@ -18,12 +18,14 @@ from digitseq.tta import (
     choose,
     combine,
     ctc_log_likelihoods,
+    hidden_peaks,
     least_peaks,
     recrop,
     reframe,
     second_look,
     stretch,
     thin_strokes,
+    unsure,
     variants,
 )
 
@@ -89,6 +91,35 @@ def test_least_peaks_takes_each_characters_best_step_then_the_worst_character():
     # a blank step between two runs of the same class makes two characters ("11"), each with its own peak
     steps = [[0.1, 0.9, 0.0], [0.9, 0.1, 0.0], [0.4, 0.6, 0.0]]
     assert least_peaks(_logits(np.clip(steps, 1e-6, 1)), [3]) == pytest.approx([0.6], abs=1e-4)
+
+
+def test_hidden_peaks_finds_a_character_the_blank_outvoted_but_not_a_kept_ones_shoulders():
+    # path: blank, blank, blank, 2, blank -> "2"; at step 1 the blank wins (0.6) but '1' has 0.35 and neither
+    # neighbour reads '1': a dropped character. Elsewhere the best other character is 0.05 or less.
+    steps = [[0.9, 0.05, 0.05], [0.6, 0.35, 0.05], [0.9, 0.05, 0.05], [0.05, 0.05, 0.9], [0.95, 0.03, 0.02]]
+    assert hidden_peaks(_logits(steps), [5]) == pytest.approx([0.35])
+    # the steps either side of a kept '2' lean to '2' (0.35, 0.25): its shoulders, not another character
+    steps = [[0.6, 0.05, 0.35], [0.05, 0.05, 0.9], [0.7, 0.05, 0.25]]
+    assert hidden_peaks(_logits(steps), [3]) == pytest.approx([0.0])
+    # only an image's own steps count: past its length nothing is read, so a '2' there is no neighbour
+    steps = [[0.9, 0.05, 0.05], [0.6, 0.05, 0.35], [0.05, 0.05, 0.9]]
+    assert hidden_peaks(_logits(steps), [2]) == pytest.approx([0.35])
+    assert hidden_peaks(_logits(steps), [3]) == pytest.approx([0.05])     # step 2 reads '2': step 1 is its shoulder
+    # batched: each image on its own steps
+    two = np.concatenate([_logits(steps), _logits(steps)])
+    assert hidden_peaks(two, [2, 3]) == pytest.approx([0.35, 0.05])
+
+
+def test_unsure_is_a_low_peak_or_a_dropped_character():
+    from digitseq.tta import GATE, HIDDEN
+
+    sure = [[0.98, 0.01, 0.01], [0.01, 0.98, 0.01], [0.98, 0.01, 0.01]]           # "1", peak 0.98, nothing hidden
+    low = [[0.98, 0.01, 0.01], [0.2, 0.7, 0.1], [0.98, 0.01, 0.01]]               # "1" at 0.7 < GATE
+    dropped = [[0.98, 0.01, 0.01], [0.01, 0.98, 0.01], [0.98, 0.01, 0.01], [0.7, 0.01, 0.29]]   # '2' at 0.29
+    batch = np.concatenate([_logits(sure + [sure[0]]), _logits(low + [low[0]]), _logits(dropped)])
+    assert 0.7 < GATE and 0.29 > HIDDEN > 0.01
+    assert unsure(batch, [4, 4, 4]).tolist() == [False, True, True]
+    assert unsure(batch, [4, 4, 3]).tolist() == [False, True, False]         # the dropped '2' is past the end
 
 
 def test_seven_readings_add_a_narrower_one_and_tighter_and_looser_margins():
@@ -253,6 +284,33 @@ def test_auto_looks_again_only_where_unsure_and_pools_the_readings():
     assert auto[1].text == "7" and auto[1].confidence == pytest.approx(2.0 / 4, abs=1e-3)
     every = predict_batch(_Scripted(), codec, [sure, unsure], tta="all")
     assert every[0] == Prediction("1", pytest.approx(1.0, abs=1e-3)) and every[1] == auto[1]
+
+
+class _Dropping:
+    """A runner that reads "1" surely in every image; at step 3 the blank wins over a '2' at 0.3 (a dropped
+    character) unless the stroke is 7 or more columns wide (stretched), where it reads "12" surely."""
+    backend = "test"
+
+    def run(self, x):
+        out = np.full((x.shape[0], 4, 11), -20.0, np.float32)
+        out[:, :, 0] = 5.0
+        out[:, 1, 2] = 15.0                                          # '1', surely
+        for i in range(x.shape[0]):
+            wide = int((x[i, 0] < 0).any(axis=0).sum()) >= 7
+            out[i, 3, 3] = 15.0 if wide else 5.0 + np.log(0.3 / 0.7)   # '2': sure, or 0.3 against the blank's 0.7
+        return out
+
+    def output_lengths(self, widths):
+        return np.full(len(widths), 4)
+
+
+def test_auto_looks_again_where_a_sure_reading_dropped_a_character():
+    from digitseq.codec import Codec
+
+    codec = Codec("0123456789")
+    off = predict_batch(_Dropping(), codec, [_strip(True)], tta="off")[0]
+    assert off.text == "1"                                   # every kept character sure: the old gate passed it
+    assert predict_batch(_Dropping(), codec, [_strip(True)], tta="auto")[0].text == "12"
 
 
 class _SurelyOne:
