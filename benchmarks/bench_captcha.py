@@ -7,7 +7,10 @@ Issue 9's independent benchmark has a captcha row drawn by a third-party generat
 test of our own: 5-digit strings (or ``--alphabet``) drawn by ``ImageCaptcha`` (160 x 60, its own bundled
 font, warped and rotated characters, overlaps and spaces, a noise curve through the text, noise dots).
 Nothing of it is used in training (the package is not installed by ``make``; its font is not in ``font/``).
-Image ``i`` depends only on ``(seed, i)`` (the package draws with Python's ``random``, seeded here). The
+Image ``i`` depends only on ``(seed, i)``: the package draws with the ``secrets`` module, which cannot be seeded,
+so while it draws here its ``secrets`` is a stand-in with the same three calls on a seeded generator
+(:class:`SeededSecrets`). (Before 2026-12-06 it was not: every draw was new images, and the captcha numbers of
+earlier days are each of one draw, ±2 points apart from draw to draw.) The
 images are cached in ``img/captcha_<alphabet name>_<count>/`` (labels.csv), evaluated with the given model
 (``digitseq.evaluate``) and the results written to ``results/bench_captcha[_<model>].json``; the folder can
 also be given to ``benchmarks/bench_peers.py --sets`` for the peers' numbers on the same images.
@@ -29,24 +32,51 @@ from digitseq import DIGITS  # noqa: E402
 ALPHABETS = {"digits": DIGITS, "alnum": DIGITS + "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"}
 
 
+class SeededSecrets:
+    """The calls ``captcha.image`` makes of the ``secrets`` module, from a seeded ``random.Random``."""
+
+    def __init__(self, seed: str):
+        self.rng = random.Random(seed)
+
+    def randbelow(self, n: int) -> int:
+        return self.rng.randrange(n)
+
+    def randbits(self, k: int) -> int:
+        return self.rng.getrandbits(k)
+
+    def choice(self, seq):
+        return self.rng.choice(seq)
+
+
+DRAWN_BY = "seeded-secrets-1"      # written beside the labels: a folder drawn otherwise (unseeded) is drawn again
+
+
 def draw(folder: Path, count: int, alphabet: str, length: int, seed: int) -> Path:
-    """Write ``count`` captchas and their labels.csv into ``folder`` (kept if it is complete)."""
+    """Write ``count`` captchas and their labels.csv into ``folder`` (kept if it is complete and was drawn so)."""
+    import captcha.image
     from captcha.image import ImageCaptcha
 
-    labels = folder / "labels.csv"
-    if labels.is_file() and len(labels.read_text().splitlines()) == count + 1:
+    labels, stamp = folder / "labels.csv", folder / "drawn_by.txt"
+    if (labels.is_file() and len(labels.read_text().splitlines()) == count + 1 and stamp.is_file()
+            and stamp.read_text().strip() == DRAWN_BY):
         return folder
     folder.mkdir(parents=True, exist_ok=True)
     gen = ImageCaptcha()
-    with labels.open("w", newline="") as fh:
-        out = csv.writer(fh)
-        out.writerow(["filename", "label"])
-        for i in range(count):
-            random.seed(f"{seed}-{i}")        # the package draws with the random module
-            text = "".join(random.choice(alphabet) for _ in range(length))
-            name = f"{i:05d}.png"
-            gen.generate_image(text).save(folder / name)
-            out.writerow([name, text])
+    real = captcha.image.secrets
+    try:
+        with labels.open("w", newline="") as fh:
+            out = csv.writer(fh)
+            out.writerow(["filename", "label"])
+            for i in range(count):
+                rng = random.Random(f"{seed}-{i}")
+                text = "".join(rng.choice(alphabet) for _ in range(length))
+                captcha.image.secrets = SeededSecrets(f"{seed}-{i}-draw")
+                name = f"{i:05d}.png"
+                gen.generate_image(text).save(folder / name)
+                out.writerow([name, text])
+    finally:
+        captcha.image.secrets = real
+    stamp.write_text(DRAWN_BY + "\n")
     return folder
 
 
