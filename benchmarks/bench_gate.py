@@ -58,7 +58,7 @@ def readings(model: str, folder: Path, batch: int = 32) -> list[dict]:
     """Per image: its label, the single reading, the every-way reading and the gate's two cues."""
     from digitseq.image import read_labels
     from digitseq.recognize import Recognizer, _read
-    from digitseq.tta import _step_probs, hidden_peaks, least_peaks
+    from digitseq.tta import hidden_peaks, least_peaks, steps_of
 
     once = Recognizer.load(model, backend="onnx", tta="off")
     every = Recognizer.load(model, backend="onnx", tta="all")
@@ -69,8 +69,8 @@ def readings(model: str, folder: Path, batch: int = 32) -> list[dict]:
     for start in range(0, len(arrays), batch):
         preds, scores, lengths = _read(once.runner, once.codec, arrays[start:start + batch], once.normalisation,
                                        once.margin, 1, False)
-        probs = _step_probs(scores)
-        peaks, hidden = least_peaks(scores, lengths, probs), hidden_peaks(scores, lengths, probs)
+        steps = steps_of(scores)
+        peaks, hidden = least_peaks(steps, lengths), hidden_peaks(steps, lengths)
         for k, p in enumerate(preds):
             i = start + k
             rows.append({"label": data.labels[i], "once": p.text, "all": all_ways[i].text,

@@ -45,6 +45,7 @@ numpy and Pillow only (part of the light runtime).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -165,31 +166,37 @@ def second_look(arr: np.ndarray, textline: bool = False, readings: str = "four")
     return [tighter, *variants(tighter, readings)]
 
 
-def _step_probs(scores: np.ndarray) -> np.ndarray:
-    """B×T×C logits -> each step's class probabilities (float32)."""
+class Steps(NamedTuple):
+    """A batch's B×T×C logits with what both cues of the gate need from them, computed once."""
+    scores: np.ndarray     # float32 logits
+    e: np.ndarray          # exp(logit - the step's largest): each class's probability times z
+    z: np.ndarray          # B×T: the softmax's denominators, so the best class's probability is 1 / z
+    path: np.ndarray       # B×T: each step's best class
+
+
+def steps_of(scores: np.ndarray) -> Steps:
     scores = np.asarray(scores, dtype=np.float32)
     e = np.exp(scores - scores.max(axis=2, keepdims=True))
-    return e / e.sum(axis=2, keepdims=True)
+    return Steps(scores, e, e.sum(axis=2), scores.argmax(axis=2))
 
 
 def unsure(scores: np.ndarray, lengths: Sequence[int]) -> np.ndarray:
     """The images of a batch (B×T×C logits) that ``auto`` reads again: some character's peak is below
     :data:`GATE` (:func:`least_peaks`; this includes reading nothing), or a character the reading dropped is
     likelier than :data:`HIDDEN` somewhere (:func:`hidden_peaks`). Boolean, one per image."""
-    probs = _step_probs(scores)
-    return (least_peaks(scores, lengths, probs) < GATE) | (hidden_peaks(scores, lengths, probs) > HIDDEN)
+    steps = steps_of(scores)
+    return (least_peaks(steps, lengths) < GATE) | (hidden_peaks(steps, lengths) > HIDDEN)
 
 
-def least_peaks(scores: np.ndarray, lengths: Sequence[int], probs: np.ndarray | None = None) -> np.ndarray:
-    """Per image of a batch (B×T×C logits, blank = class 0): the lowest, over the characters greedy decoding
-    reads, of the highest probability that character has along its run of steps; 0.0 where none is read.
-    ``probs``: the scores' softmax, where the caller has it."""
-    scores = np.asarray(scores, dtype=np.float32)
-    best = (probs if probs is not None else _step_probs(scores)).max(axis=2)   # B×T: each step's best class
-    path = scores.argmax(axis=2)
-    out = np.zeros(len(scores), dtype=np.float32)
+def least_peaks(scores: np.ndarray | Steps, lengths: Sequence[int]) -> np.ndarray:
+    """Per image of a batch (B×T×C logits, blank = class 0, or their :func:`steps_of`): the lowest, over the
+    characters greedy decoding reads, of the highest probability that character has along its run of steps; 0.0
+    where none is read."""
+    steps = scores if isinstance(scores, Steps) else steps_of(scores)
+    best = 1.0 / steps.z                       # B×T: each step's best class (its e is exactly 1)
+    out = np.zeros(len(best), dtype=np.float32)
     for i, n in enumerate(int(n) for n in lengths):
-        p, b = path[i, :n], best[i, :n]
+        p, b = steps.path[i, :n], best[i, :n]
         if not (p != 0).any():
             continue
         starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])       # runs of one class
@@ -198,26 +205,22 @@ def least_peaks(scores: np.ndarray, lengths: Sequence[int], probs: np.ndarray | 
     return out
 
 
-def hidden_peaks(scores: np.ndarray, lengths: Sequence[int], probs: np.ndarray | None = None) -> np.ndarray:
-    """Per image of a batch (B×T×C logits, blank = class 0): the highest probability, at a step where the blank
-    is the best class, of the likeliest other character there, where neither neighbouring step reads that
-    character; 0.0 where there is none. A character greedy decoding dropped: least_peaks only looks at the
-    characters it kept, and a thin ``1`` beside another glyph can lose every step to the blank (``16246`` read
-    ``6246`` with this at 0.48, while the ``6246`` it kept all peak above 0.95). The shoulders of a kept
-    character (the steps either side of its run, where its probability rises and falls) do not count.
-    ``probs``: the scores' softmax, where the caller has it."""
-    p = probs if probs is not None else _step_probs(scores)
-    b, t = p.shape[:2]
-    path = p.argmax(axis=2)
-    other = p[:, :, 1:].argmax(axis=2) + 1                          # the likeliest character at each step
-    other_p = np.take_along_axis(p, other[..., None], axis=2)[..., 0]
-    steps = np.arange(t)[None]
-    n = np.asarray(lengths, dtype=np.intp)[:, None]
-    before = np.full((b, t), -1, dtype=path.dtype)
-    before[:, 1:] = path[:, :-1]
-    after = np.full((b, t), -1, dtype=path.dtype)
-    after[:, :-1] = np.where(steps[:, 1:] < n, path[:, 1:], -1)   # past an image's last step: nothing read
-    hidden = (path == 0) & (steps < n) & (before != other) & (after != other)
+def hidden_peaks(scores: np.ndarray | Steps, lengths: Sequence[int]) -> np.ndarray:
+    """Per image of a batch (B×T×C logits, blank = class 0, or their :func:`steps_of`): the highest probability,
+    at a step where the blank is the best class, of the likeliest other character there, where neither
+    neighbouring step reads that character; 0.0 where there is none. A character greedy decoding dropped:
+    least_peaks only looks at the characters it kept, and a thin ``1`` beside another glyph can lose every step to
+    the blank (``16246`` read ``6246`` with this at 0.48, while the ``6246`` it kept all peak above 0.95). The
+    shoulders of a kept character (the steps either side of its run, where its probability rises and falls) do
+    not count."""
+    s = scores if isinstance(scores, Steps) else steps_of(scores)
+    path, t = s.path, s.path.shape[1]
+    other = s.scores[:, :, 1:].argmax(axis=2) + 1                   # the likeliest character at each step
+    other_p = np.take_along_axis(s.e, other[..., None], axis=2)[..., 0] / s.z
+    inside = np.arange(t)[None] < np.asarray(lengths, dtype=np.intp)[:, None]
+    hidden = (path == 0) & inside
+    hidden[:, 1:] &= path[:, :-1] != other[:, 1:]                   # the step before does not read it
+    hidden[:, :-1] &= (path[:, 1:] != other[:, :-1]) | ~inside[:, 1:]   # nor the step after (past the end: none)
     return np.where(hidden, other_p, 0.0).max(axis=1, initial=0.0).astype(np.float32)
 
 
