@@ -58,7 +58,7 @@ FRAME_INK = 0.2             # ... and the text inside it has at least this fract
 FRAME_SHRINK = 0.85         # the text inside a frame must be at most this fraction of the frame's height
 INK_MAX = 0.5               # a mask fuller than this misread the background (see ink_mask)
 EDGE = 0.05                 # band heights: a side of the line this close to the image's edge touches it
-PAD_EDGES = False           # pad an image cut out at its text (see crop_to_text)
+PAD_EDGES = False           # pad an image cut out at its text (see crop_to_text; off: results/pad_edges_candidate)
 EDGE_LINE = 0.8             # rows / columns at the image's edge inked along this much of their length are a border
 
 

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from digitseq.data import preprocess
-from digitseq.textline import _detect, crop_to_text, skew_angle, text_box
+from digitseq.textline import PAD_X, PAD_Y, _detect, crop_to_text, skew_angle, text_box
 
 
 def page(h=120, w=400, bg=230, fg=20, box=(100, 50, 260, 80), stripes=True):
@@ -226,3 +226,24 @@ def test_frame_made_of_a_long_winding_line_is_found_whole():
     img[10:91, 437:440] = 20
     left, top, right, bottom = text_box(img)
     assert close((left, top, right, bottom), (190, 40, 270, 62), tol=4)
+
+
+def test_an_image_cut_out_at_its_text_gets_its_whole_margin_in_the_background_grey(train_font):
+    line = line_image(train_font, "5827", size=40)
+    ys, xs = np.nonzero(line < 128)
+    tight = np.ascontiguousarray(line[ys.min():ys.max() + 1, xs.min():xs.max() + 1])   # cut at its ink
+    plain = crop_to_text(tight, pad_edges=False)
+    assert plain.shape == tight.shape                                  # no margin to keep inside the image
+    padded = crop_to_text(tight, pad_edges=True)
+    band = tight.shape[0]
+    assert padded.shape[0] >= band * (1 + 2 * PAD_Y) - 2 and padded.shape[1] >= tight.shape[1] + 2 * PAD_X * band - 2
+    assert padded[0, 0] == padded[-1, -1] == 235                      # filled in the background's grey
+    ys, xs = np.nonzero(padded < 128)                                  # all the ink is there, margins around it
+    assert (ys.max() - ys.min() + 1, xs.max() - xs.min() + 1) == tight.shape
+    assert ys.min() >= PAD_Y * band - 2 and xs.min() >= PAD_X * band - 2
+    # room on two sides (the text in a corner of a larger image): cropped as before, nothing padded
+    corner = np.full((tight.shape[0] + 30, tight.shape[1] + 60), 235, np.uint8)
+    corner[:tight.shape[0], :tight.shape[1]] = tight
+    np.testing.assert_array_equal(crop_to_text(corner, pad_edges=True), crop_to_text(corner, pad_edges=False))
+    # room all round: the same crop either way
+    np.testing.assert_array_equal(crop_to_text(line, pad_edges=True), crop_to_text(line, pad_edges=False))
