@@ -38,7 +38,7 @@ from . import WEIGHTS_DIR
 from .codec import Codec, Prediction
 from .errors import CheckpointError, DataError
 from .image import NORMALISATION, default_workers, iter_loaded, load, pad_array, preprocess
-from .tta import check_mode, check_readings, choose, second_look, unsure
+from .tta import check_mode, check_readings, choose, second_look, tight, unsure
 
 MODEL_NAMES = ("digits", "ascii")
 DEFAULT_MODEL = "digits"
@@ -139,7 +139,13 @@ def predict_batch(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisat
     preds, scores, lengths = _read(runner, codec, arrays, normalisation, margin, beam_width, raw)
     if tta == "off":
         return preds
-    again = range(len(arrays)) if tta == "all" else np.flatnonzero(unsure(scores, lengths)).tolist()
+    if tta == "all":
+        again = list(range(len(arrays)))
+    else:
+        flags = unsure(scores, lengths)
+        if textline:                    # an image cut at its text is read again with margins (tta.padded)
+            flags |= tight(arrays)
+        again = np.flatnonzero(flags).tolist()
     if not again:
         return preds
     looks = [second_look(arrays[i], textline, readings) for i in again]

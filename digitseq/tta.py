@@ -156,14 +156,64 @@ def recrop(arr: np.ndarray) -> np.ndarray | None:
     return fit_height(Image.fromarray(np.ascontiguousarray(crop, dtype=np.uint8)), arr.shape[0])
 
 
+TIGHT_INK = 48      # grey levels from an array's commonest grey that count as ink on its border (is_tight)
+PAD_TIGHT = True    # the second look reads an array cut at its text with the crop's margins around it (padded)
+
+
+def is_tight(arr: np.ndarray) -> bool:
+    """Ink on three or four of a grey input array's border lines: a line cut out at its text, with none of the
+    margin the crop keeps (an image cut tight to its ink has none to keep). A border line inked along most of its
+    length (``textline.EDGE_LINE``) is a frame's or a rule's, not text touching the edge, and does not count."""
+    from .textline import EDGE_LINE
+
+    a = np.asarray(arr, dtype=np.uint8)
+    bg = int(np.bincount(a.ravel() >> 3, minlength=32).argmax()) * 8 + 4   # the commonest grey: the background
+
+    def touches(line: np.ndarray) -> bool:
+        inked = np.count_nonzero(np.abs(line.astype(np.int16) - bg) > TIGHT_INK)
+        return bool(0 < inked < EDGE_LINE * len(line))
+
+    return sum(touches(line) for line in (a[0], a[-1], a[:, 0], a[:, -1])) >= 3
+
+
+def tight(arrays: Sequence[np.ndarray]) -> np.ndarray:
+    """Which input arrays are cut at their text (:func:`is_tight`); none while :data:`PAD_TIGHT` is off."""
+    return np.array([PAD_TIGHT and is_tight(a) for a in arrays], dtype=bool)
+
+
+def padded(arr: np.ndarray) -> np.ndarray | None:
+    """A tight input array (:func:`is_tight`) with the text-line crop's margins around it (``PAD_Y`` / ``PAD_X``
+    of its height, the text being all of it) in its background's grey (the median of the larger of the two classes
+    Otsu's threshold splits the array into: strokes are thin), resized back to its height; None for any other
+    array."""
+    from .image import fit_height
+    from .textline import PAD_X, PAD_Y, _otsu
+
+    if not is_tight(arr):
+        return None
+    h, w = arr.shape
+    py, px = int(round(PAD_Y * h)), int(round(PAD_X * h))
+    hist = np.bincount(np.asarray(arr, np.uint8).ravel(), minlength=256)
+    cut = _otsu(hist, np.cumsum(hist))        # levels below it are one class, the rest the other
+    dark, light = arr[arr < cut], arr[arr >= cut]
+    back = light if light.size >= dark.size else dark      # the background: the larger class (strokes are thin)
+    out = np.full((h + 2 * py, w + 2 * px), int(np.median(back)), dtype=np.uint8)
+    out[py:py + h, px:px + w] = arr
+    return fit_height(Image.fromarray(out), h)
+
+
 def second_look(arr: np.ndarray, textline: bool = False, readings: str = "four") -> list[np.ndarray]:
     """What an unsure input array is read as after its plain reading: its :func:`variants`; or, when
     ``textline`` (the model reads cropped text lines) and :func:`recrop` finds a tighter line, that and its
-    variants."""
-    tighter = recrop(arr) if textline else None
-    if tighter is None:
-        return variants(arr, readings)
-    return [tighter, *variants(tighter, readings)]
+    variants; else, when the array is cut at its text (:func:`padded`, while :data:`PAD_TIGHT`), the array with
+    margins around it and that one's variants."""
+    if textline:
+        other = recrop(arr)
+        if other is None and PAD_TIGHT:
+            other = padded(arr)
+        if other is not None:
+            return [other, *variants(other, readings)]
+    return variants(arr, readings)
 
 
 class Steps(NamedTuple):

@@ -459,3 +459,29 @@ def test_width_batches_cut_by_count_and_by_padded_columns():
     assert width_batches(widths, 3, 12) == [[3, 1], [0], [2]]
     assert width_batches([100], 3, 10) == [[0]]            # one image wider than the budget still gets a batch
     assert width_batches([], 3, 10) == [] and width_batches([4, 4, 4], 8, 12) == [[0, 1, 2]]
+
+
+def test_an_array_cut_at_its_text_is_read_again_with_margins():
+    from digitseq.textline import PAD_X, PAD_Y
+    from digitseq.tta import is_tight, padded, tight
+
+    margins = _tight_line()                                    # 32 × 60: text with the crop's margins around it
+    assert not is_tight(margins) and padded(margins) is None
+    cut = np.full((32, 59), 255, np.uint8)                     # glyph-like strokes cut at their ink: some reach the
+    for i, x in enumerate(range(0, 59, 8)):                    # top, some the bottom, the first and last the sides
+        cut[(0, 8)[i % 2]:(24, 32)[i % 2], x:x + 3] = 0
+    assert is_tight(cut)
+    framed = cut.copy()
+    framed[:, 0] = framed[:, -1] = 0                           # sides inked all along: a frame's, not text's
+    assert not is_tight(framed)
+    wide = padded(cut)
+    assert wide.shape[0] == 32 and wide[0, 0] == wide[-1, -1] == 255          # background all round
+    ys, xs = np.nonzero(wide < 128)
+    h = 32 / (1 + 2 * PAD_Y)                                    # the text's rows once the margins are added
+    assert abs((ys.max() - ys.min() + 1) - h) <= 2 and xs.min() >= PAD_X * h - 2
+    # the second look of a model that reads cropped lines reads the padded array and its variants
+    looks = second_look(cut, textline=True)
+    np.testing.assert_array_equal(looks[0], wide)
+    assert len(looks) == 4 and all(x.shape[0] == 32 for x in looks)
+    assert tight([margins, cut]).tolist() == [False, True]
+    assert [x.shape for x in second_look(cut, textline=False)] == [x.shape for x in variants(cut)]
