@@ -205,14 +205,15 @@ def padded(arr: np.ndarray) -> np.ndarray | None:
 def second_look(arr: np.ndarray, textline: bool = False, readings: str = "four") -> list[np.ndarray]:
     """What an unsure input array is read as after its plain reading: its :func:`variants`; or, when
     ``textline`` (the model reads cropped text lines) and :func:`recrop` finds a tighter line, that and its
-    variants; else, when the array is cut at its text (:func:`padded`, while :data:`PAD_TIGHT`), the array with
-    margins around it and that one's variants."""
+    variants; else, when the array is cut at its text (:func:`padded`, while :data:`PAD_TIGHT`), also the array
+    with margins around it, beside the plain array's variants."""
     if textline:
-        other = recrop(arr)
-        if other is None and PAD_TIGHT:
-            other = padded(arr)
-        if other is not None:
-            return [other, *variants(other, readings)]
+        tighter = recrop(arr)
+        if tighter is not None:
+            return [tighter, *variants(tighter, readings)]
+        wider = padded(arr) if PAD_TIGHT else None
+        if wider is not None:
+            return [wider, *variants(arr, readings)]
     return variants(arr, readings)
 
 
