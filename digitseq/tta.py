@@ -7,6 +7,9 @@ only of its own greedy path: :func:`choose`); its confidence is that average pro
 confidence won, :func:`combine`; on the development sets the likelihood reads as many images right with fewer
 wrong characters, and the ASCII model's validation set 0.7 points more.)
 
+An input array cut at its text (ink on three or four of its border lines: :func:`is_tight`) is always read again,
+and its second look also reads it with the crop's margins padded around it (:func:`padded`), beside its variants.
+
 For a model that reads cropped text lines, the text line is also looked for again inside the input array
 (:func:`recrop`): where small text sits in a frame, beside a stray line or in a noisy patch, the first crop
 can keep much of that around it, and the text reaches the network small. When the second crop is tighter
