@@ -144,7 +144,7 @@ def predict_batch(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisat
     else:
         flags = unsure(scores, lengths)
         if textline:                    # an image cut at its text is read again with margins (tta.padded)
-            flags |= tight(arrays)
+            flags |= tight(arrays, skip=flags)
         again = np.flatnonzero(flags).tolist()
     if not again:
         return preds

@@ -31,7 +31,7 @@ Modes (``digitseq recognize --tta``, ``Recognizer.load(tta=...)``):
 - ``auto`` (the default): only images the model is unsure of get the second look: those where some
   character's best step is below :data:`GATE` in probability, or no character was read, or a character the
   reading dropped is likelier than :data:`HIDDEN` at some step (:func:`unsure`). On our easy test
-  sets that is 1-2 % of the images, on realistic files 14 %, on the hard ones 17-71 %, and it keeps nearly
+  sets that is 1-2 % of the images, on realistic files 15 %, on the hard ones 17-71 %, and it keeps nearly
   all of what reading every image four ways gains.
 - ``all``: every image read again so (4.5× the network's time, more where a second crop is read).
 - ``off``: one reading, the fastest.
@@ -179,9 +179,12 @@ def is_tight(arr: np.ndarray) -> bool:
     return sum(touches(line) for line in (a[0], a[-1], a[:, 0], a[:, -1])) >= 3
 
 
-def tight(arrays: Sequence[np.ndarray]) -> np.ndarray:
-    """Which input arrays are cut at their text (:func:`is_tight`); none while :data:`PAD_TIGHT` is off."""
-    return np.array([PAD_TIGHT and is_tight(a) for a in arrays], dtype=bool)
+def tight(arrays: Sequence[np.ndarray], skip: np.ndarray | None = None) -> np.ndarray:
+    """Which input arrays are cut at their text (:func:`is_tight`); none while :data:`PAD_TIGHT` is off. Arrays
+    where ``skip`` is True are not looked at (False: the caller reads them again anyway)."""
+    if skip is None:
+        skip = np.zeros(len(arrays), dtype=bool)
+    return np.array([PAD_TIGHT and not s and is_tight(a) for a, s in zip(arrays, skip)], dtype=bool)
 
 
 def padded(arr: np.ndarray) -> np.ndarray | None:
