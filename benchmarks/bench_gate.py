@@ -54,14 +54,13 @@ def draw_missing(sets: list[str], alphabet: str) -> None:
             bench_foreign.make_set(s[len("foreign_dev_"):], FOREIGN_DEV_COUNT, fonts="train")
 
 
-def readings(model: str, folder: Path, batch: int = 32) -> list[dict]:
-    """Per image: its label, the single reading, the every-way reading and the gate's two cues."""
+def readings(once, every, folder: Path, batch: int = 32) -> list[dict]:
+    """Per image: its label, the single reading (Recognizer ``once``, ``tta="off"``), the every-way reading
+    (``every``, ``tta="all"``) and the gate's two cues."""
     from digitseq.image import read_labels
-    from digitseq.recognize import Recognizer, _read
+    from digitseq.recognize import _read
     from digitseq.tta import hidden_peaks, least_peaks, steps_of
 
-    once = Recognizer.load(model, backend="onnx", tta="off")
-    every = Recognizer.load(model, backend="onnx", tta="all")
     data = read_labels(folder)
     arrays = [once.prepare(p) for p in data.paths]
     all_ways = every.predict(list(data.paths))
@@ -105,14 +104,16 @@ def main(argv=None) -> dict:
     from digitseq.recognize import Recognizer
 
     sets = a.sets.split(",")
-    draw_missing(sets, Recognizer.load(a.model, backend="onnx", tta="off").alphabet)
+    once = Recognizer.load(a.model, backend="onnx", tta="off")
+    every = Recognizer.load(a.model, backend="onnx", tta="all")
+    draw_missing(sets, once.alphabet)
     per_set = {}
     for s in sets:
         folder = ROOT / "img" / s
         if not (folder / "labels.csv").is_file():
             print(f"{s}: missing ({folder}), skipped", flush=True)
             continue
-        per_set[s] = readings(a.model, folder)
+        per_set[s] = readings(once, every, folder)
         print(f"{s}: {len(per_set[s])} images read", flush=True)
     shipped = f"peak < {GATE} or hidden > {HIDDEN}"
     table = {}

@@ -58,7 +58,6 @@ FRAME_INK = 0.2             # ... and the text inside it has at least this fract
 FRAME_SHRINK = 0.85         # the text inside a frame must be at most this fraction of the frame's height
 INK_MAX = 0.5               # a mask fuller than this misread the background (see ink_mask)
 EDGE = 0.05                 # band heights: a side of the line this close to the image's edge touches it
-PAD_EDGES = False           # pad an image cut out at its text (see crop_to_text; off: results/pad_edges_candidate)
 EDGE_LINE = 0.8             # rows / columns at the image's edge inked along this much of their length are a border
 
 
@@ -448,13 +447,13 @@ def _box_from_ink(ink: np.ndarray, scale_y: float, scale_x: float,
 
 
 def crop_to_text(grey: np.ndarray, pad_y: float = PAD_Y, pad_x: float = PAD_X, deskew: bool = True,
-                 pad_edges: bool | None = None) -> np.ndarray:
+                 pad_edges: bool = False) -> np.ndarray:
     """Crop a grey uint8 image to its text line plus a margin; unchanged if no text is found.
 
     ``deskew``: a line rotated by more than ``DESKEW_MIN`` degrees is first turned level (:func:`skew_angle`).
     ``pad_edges``: an image cut out at its text (three or four sides of the line within ``EDGE`` band heights of
-    the image's edge) gets its whole margin, the part outside the image in the background's grey; None:
-    :data:`PAD_EDGES`.
+    the image's edge) gets its whole margin, the part outside the image in the background's grey (an option; the
+    default reading does not use it: results/pad_edges_candidate).
     """
     if grey.ndim != 2 or min(grey.shape) < 4:
         return grey
@@ -476,22 +475,19 @@ def crop_to_text(grey: np.ndarray, pad_y: float = PAD_Y, pad_x: float = PAD_X, d
     if b - t < 2 or r - le < 2:
         return grey
     edge = EDGE * band
-    at_edge = (top <= edge) + (h - bottom <= edge) + (left <= edge) + (w - right <= edge)
-    if (PAD_EDGES if pad_edges is None else pad_edges) and at_edge >= 3:
-        return _padded(grey, found, (top - py, bottom + py, left - px, right + px))
+    if pad_edges and (top <= edge) + (h - bottom <= edge) + (left <= edge) + (w - right <= edge) >= 3:
+        return _padded(grey, found[0], (top - py, bottom + py, left - px, right + px))
     return grey[t:b, le:r]
 
 
-def _padded(grey: np.ndarray, found: tuple[np.ndarray, float, float], want: tuple[float, float, float, float]
-            ) -> np.ndarray:
+def _padded(grey: np.ndarray, ink: np.ndarray, want: tuple[float, float, float, float]) -> np.ndarray:
     """``grey`` cut to rows ``want[0]:want[1]`` and columns ``want[2]:want[3]``, what lies outside the image filled
-    with the background's grey (the median of the detection copy's pixels that are not ink)."""
+    with the background's grey: the median of the pixels of the detection copy (:func:`_detect`, whose mask
+    ``ink`` is) that are not ink."""
     h, w = grey.shape
     t, b, le, r = (int(round(v)) for v in want)
-    ink, sy, sx = found
-    factor = h // DETECT_HEIGHT
-    small = grey if ink.shape == grey.shape else np.asarray(Image.fromarray(grey).reduce(factor))
-    rest = small[~ink] if small.shape == ink.shape else small.ravel()
+    small = grey if ink.shape == grey.shape else np.asarray(Image.fromarray(grey).reduce(h // DETECT_HEIGHT))
+    rest = small[~ink]
     fill = int(np.median(rest)) if rest.size else int(np.median(grey))
     out = np.full((b - t, r - le), fill, dtype=np.uint8)
     y0, x0 = max(0, t), max(0, le)
