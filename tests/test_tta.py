@@ -479,11 +479,12 @@ def test_an_array_cut_at_its_text_is_read_again_with_margins():
     ys, xs = np.nonzero(wide < 128)
     h = 32 / (1 + 2 * PAD_Y)                                    # the text's rows once the margins are added
     assert abs((ys.max() - ys.min() + 1) - h) <= 2 and xs.min() >= PAD_X * h - 2
-    # the second look of a model that reads cropped lines reads the padded array beside the plain one's variants
+    # the second look of a model that reads cropped lines reads the padded array and its variants beside the plain
+    # one's variants
     looks = second_look(cut, textline=True)
     np.testing.assert_array_equal(looks[0], wide)
-    assert len(looks) == 4
-    for got, want in zip(looks[1:], variants(cut)):
+    assert len(looks) == 7
+    for got, want in zip(looks[1:], [*variants(wide), *variants(cut)]):
         np.testing.assert_array_equal(got, want)
     assert tight([margins, cut]).tolist() == [False, True]
     assert [x.shape for x in second_look(cut, textline=False)] == [x.shape for x in variants(cut)]
