@@ -8,8 +8,7 @@ confidence won, :func:`combine`; on the development sets the likelihood reads as
 wrong characters, and the ASCII model's validation set 0.7 points more.)
 
 An input array cut at its text (ink on three or four of its border lines: :func:`is_tight`) is always read again,
-and its second look also reads it with the crop's margins padded around it (:func:`padded`), and that padded array's
-variants, beside its own variants.
+and its second look also reads it with the crop's margins padded around it (:func:`padded`), beside its variants.
 
 For a model that reads cropped text lines, the text line is also looked for again inside the input array
 (:func:`recrop`): where small text sits in a frame, beside a stray line or in a noisy patch, the first crop
@@ -162,7 +161,8 @@ def recrop(arr: np.ndarray) -> np.ndarray | None:
 
 TIGHT_INK = 48      # grey levels from an array's commonest grey that count as ink on its border (is_tight)
 PAD_TIGHT = True    # the second look reads an array cut at its text with the crop's margins around it (padded)
-PAD_EVERY_WAY = True    # ... and the padded array's variants too, beside the plain array's
+PAD_EVERY_WAY = False   # ... and the padded array's variants too, beside the plain array's (not shipped:
+                        # results/pad_every_way_candidate/bar.txt)
 
 
 def is_tight(arr: np.ndarray) -> bool:

@@ -461,7 +461,8 @@ def test_width_batches_cut_by_count_and_by_padded_columns():
     assert width_batches([], 3, 10) == [] and width_batches([4, 4, 4], 8, 12) == [[0, 1, 2]]
 
 
-def test_an_array_cut_at_its_text_is_read_again_with_margins():
+def test_an_array_cut_at_its_text_is_read_again_with_margins(monkeypatch):
+    from digitseq import tta
     from digitseq.textline import PAD_X, PAD_Y
     from digitseq.tta import is_tight, padded, tight
 
@@ -479,12 +480,18 @@ def test_an_array_cut_at_its_text_is_read_again_with_margins():
     ys, xs = np.nonzero(wide < 128)
     h = 32 / (1 + 2 * PAD_Y)                                    # the text's rows once the margins are added
     assert abs((ys.max() - ys.min() + 1) - h) <= 2 and xs.min() >= PAD_X * h - 2
-    # the second look of a model that reads cropped lines reads the padded array and its variants beside the plain
-    # one's variants
+    # the second look of a model that reads cropped lines reads the padded array beside the plain one's variants
     looks = second_look(cut, textline=True)
     np.testing.assert_array_equal(looks[0], wide)
-    assert len(looks) == 7
-    for got, want in zip(looks[1:], [*variants(wide), *variants(cut)]):
+    assert len(looks) == 4
+    for got, want in zip(looks[1:], variants(cut)):
         np.testing.assert_array_equal(got, want)
+    # every way (the candidate that did not ship): the padded array's variants too, then the plain one's
+    monkeypatch.setattr(tta, "PAD_EVERY_WAY", True)
+    looks = second_look(cut, textline=True)
+    assert len(looks) == 7
+    for got, want in zip(looks, [wide, *variants(wide), *variants(cut)]):
+        np.testing.assert_array_equal(got, want)
+    monkeypatch.undo()
     assert tight([margins, cut]).tolist() == [False, True]
     assert [x.shape for x in second_look(cut, textline=False)] == [x.shape for x in variants(cut)]
