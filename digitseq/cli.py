@@ -80,10 +80,9 @@ def _model_args(p: argparse.ArgumentParser) -> None:
                    help="test-time augmentation: read an image also 1.15x and 1.33x as wide and with thinner strokes, "
                         "keep the reading they support most; auto (default): only images the model is unsure of, "
                         "all: every image, off: one reading each (fastest)")
-    p.add_argument("--readings", choices=["five", "four", "seven"], default=None,
-                   help="how many ways --tta reads an image: five (also with its margins doubled), four (not), or "
-                        "seven (five, and 0.87x as wide and with its margins halved); default: the model's own "
-                        "(seven for ascii, five for digits and models that do not say)")
+    p.add_argument("--readings", choices=["four", "seven"], default=None,
+                   help="how many ways --tta reads an image: four, or seven (also 0.87x as wide, with tighter and "
+                        "looser margins); default: the model's own (seven for ascii, four for digits)")
     p.add_argument("--partner", default=None, metavar="MODEL",
                    help="a second model of the same alphabet that --tta also reads each unsure image with: a .pt / "
                         ".onnx path, or off; default: the model's own (digits-h48 beside the shipped digit model)")

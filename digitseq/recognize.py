@@ -38,7 +38,7 @@ from . import WEIGHTS_DIR
 from .codec import Codec, Prediction
 from .errors import CheckpointError, DataError
 from .image import NORMALISATION, default_workers, iter_loaded, load, pad_array, preprocess
-from .tta import READINGS, check_mode, check_readings, choose, second_look, tight, unsure
+from .tta import check_mode, check_readings, choose, second_look, tight, unsure
 
 MODEL_NAMES = ("digits", "ascii")
 DEFAULT_MODEL = "digits"
@@ -128,7 +128,7 @@ PARTNER_LOOKS = ("once", "every way")   # how a partner reads an unsure image; a
 
 def predict_batch(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisation: dict = NORMALISATION,
                   beam_width: int = 1, raw: bool = False, margin: int = 0, tta: str = "off",
-                  textline: bool = False, readings: str = READINGS[0], partner: Partner | None = None) -> list[Prediction]:
+                  textline: bool = False, readings: str = "four", partner: Partner | None = None) -> list[Prediction]:
     """One forward pass over preprocessed arrays (same height), decoded. ``margin``: columns of background the
     network sees after each image at least (:func:`digitseq.image.pad_array`); its time steps are not decoded.
     ``tta``: "auto" reads the images the model is unsure of more ways, "all" every image
@@ -212,7 +212,7 @@ def width_batches(widths: Sequence[int], batch_size: int, columns: int | None = 
 def predict_arrays(model, codec: Codec, arrays: Sequence[np.ndarray], batch_size: int = 128,
                    normalisation: dict | None = None, beam_width: int = 1, raw: bool = False,
                    device="cpu", margin: int = 0, tta: str = "off", textline: bool = False,
-                   readings: str = READINGS[0], columns: int | None = None, partner: Partner | None = None
+                   readings: str = "four", columns: int | None = None, partner: Partner | None = None
                    ) -> list[Prediction]:
     """Predict preprocessed grey arrays, batching images of similar width; results in input order.
     ``tta``, ``textline``, ``readings``: as :func:`predict_batch`; ``partner`` too, its ``fetch(i)`` giving its
@@ -315,7 +315,7 @@ class Recognizer:
         onnxruntime gets a quarter as many intra-op threads (at least one: on 2 cores the network has one
         core and the decoding the other). ``tta``: "auto" (default) reads images the model is unsure of more
         ways and pools the readings, "all" every image, "off" none (:mod:`digitseq.tta`); ``readings``: how many
-        ways ("five", "four" or "seven"; None: the model's own ``tta_readings``, else "five"). ``partner``: a second model
+        ways ("four" or "seven"; None: the model's own ``tta_readings``, else "four"). ``partner``: a second model
         of the same alphabet that reads each unsure image once more, from its own input array, into the second
         look's pool: a name or path as ``model``, "off" for none, None for the model's own (its preprocessing's
         ``tta_partner``, a file name beside the model with the same suffix; none where that file is absent).

@@ -22,10 +22,9 @@ the pool (:class:`digitseq.recognize.Partner`). Readings of one network share it
 otherwise (there: at height 48) errs elsewhere, and the likelihood pooled over both picks better.
 
 How many ways (:data:`READINGS`; a model says which in its preprocessing, ``tta_readings``; ``--readings``,
-``Recognizer.load(readings=...)`` override it): ``five`` (the default) is the plain reading, the three above and the
-input with its margins doubled (:func:`reframe`); ``four`` leaves the doubled margins out; ``seven`` also reads the
-input 0.87× as wide and with its margins halved. The shipped ASCII model reads seven ways, which its validation set
-chose; the digit model five, which its development sets chose over four and seven (docs/READING.md#readings).
+``Recognizer.load(readings=...)`` override it): ``four`` is the plain reading and the three above; ``seven`` adds
+the input 0.87× as wide and its margins halved and doubled (:func:`reframe`). The shipped ASCII model reads
+seven ways, which its validation set chose; the digit model four, to keep its second look cheap.
 
 Modes (``digitseq recognize --tta``, ``Recognizer.load(tta=...)``):
 
@@ -59,10 +58,10 @@ from .codec import Prediction, ctc_log_likelihood, log_softmax
 MODES = ("auto", "all", "off")       # the first is the default
 GATE = 0.9          # auto: a second look where some character's peak probability is below this
 HIDDEN = 0.05       # ... or where a character the reading did not keep is likelier than this (hidden_peaks)
-READINGS = ("five", "four", "seven")   # how many ways the second look reads; the first is the default
+READINGS = ("four", "seven")        # how many ways the second look reads; the first is the default
 STRETCHES = (1.15, 1.33)
 NARROW = 0.87       # seven: also this much as wide
-REFRAMES = (0.5, 2.0)   # seven: also with the crop's margins this many times as wide (tighter, looser); five: the last
+REFRAMES = (0.5, 2.0)   # seven: also with the crop's margins this many times as wide (tighter, looser)
 RECROP = 0.9        # a second crop inside the input array replaces the variants when it keeps less than this
 
 
@@ -139,14 +138,11 @@ def reframe(arr: np.ndarray, k: float) -> np.ndarray:
                                                   Image.BILINEAR), dtype=np.uint8)
 
 
-def variants(arr: np.ndarray, readings: str = READINGS[0]) -> list[np.ndarray]:
+def variants(arr: np.ndarray, readings: str = "four") -> list[np.ndarray]:
     """The other ways an input array is read: 1.15× and 1.33× as wide, and with thinner strokes; for
-    ``readings="five"`` also with its margins doubled; for ``"seven"`` also 0.87× as wide, with its margins halved
-    and with them doubled."""
+    ``readings="seven"`` also 0.87× as wide, with its margins halved and with them doubled."""
     out = [stretch(arr, f) for f in STRETCHES] + [thin_strokes(arr)]
-    if readings == "five":
-        out.append(reframe(arr, REFRAMES[-1]))
-    elif readings == "seven":
+    if readings == "seven":
         out += [stretch(arr, NARROW), *(reframe(arr, k) for k in REFRAMES)]
     return out
 
@@ -214,7 +210,7 @@ def padded(arr: np.ndarray) -> np.ndarray | None:
     return fit_height(Image.fromarray(out), h)
 
 
-def second_look(arr: np.ndarray, textline: bool = False, readings: str = READINGS[0]) -> list[np.ndarray]:
+def second_look(arr: np.ndarray, textline: bool = False, readings: str = "four") -> list[np.ndarray]:
     """What an unsure input array is read as after its plain reading: its :func:`variants`; or, when
     ``textline`` (the model reads cropped text lines) and :func:`recrop` finds a tighter line, that and its
     variants; else, when the array is cut at its text (:func:`padded`, while :data:`PAD_TIGHT`), also the array
