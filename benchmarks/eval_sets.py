@@ -41,11 +41,13 @@ def main(argv=None) -> int:
                     help="how many ways, as digitseq evaluate --readings (default: the model's own)")
     ap.add_argument("--partner", default=None,
                     help="the second look's second model, as digitseq evaluate --partner (default: the model's own)")
+    ap.add_argument("--pad-edges", action="store_true",
+                    help="margins for lines cut out at their text, as digitseq evaluate --pad-edges")
     a = ap.parse_args(argv)
     from digitseq.evaluate import evaluate_folder
     from digitseq.recognize import Recognizer
 
-    rec = Recognizer.load(a.model, tta=a.tta, readings=a.readings, partner=a.partner)
+    rec = Recognizer.load(a.model, tta=a.tta, readings=a.readings, partner=a.partner, pad_edges=a.pad_edges)
     sets = a.sets.split(",") if a.sets else (ASCII_SETS if rec.alphabet == ASCII else DIGIT_SETS)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)

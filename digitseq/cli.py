@@ -71,6 +71,10 @@ def _model_args(p: argparse.ArgumentParser) -> None:
                    help="auto: the .onnx of a named model (onnxruntime, no torch), a path as what it is")
     p.add_argument("--textline", action=argparse.BooleanOptionalAction, default=None,
                    help="crop each image to its text line before resizing (default: as the model was trained)")
+    p.add_argument("--pad-edges", action="store_true",
+                   help="the images are cut out at their text (form fields, a detector's boxes): where the text "
+                        "touches three or four edges, give it the crop's usual margins (off by default: captchas, "
+                        "whose text fills the image, read worse so)")
     p.add_argument("--margin", type=_non_negative,
                    help="columns of background the network sees after each image, a lone one too (default: the "
                         "model's: 32 for ascii, 0 for digits)")
@@ -340,7 +344,7 @@ def cmd_recognize(a) -> int:
 
     paths = list_images(a.paths)
     rec = Recognizer.load(a.model, backend=a.backend, textline=a.textline, threads=a.threads, margin=a.margin,
-                          tta=a.tta, readings=a.readings, partner=a.partner)
+                          tta=a.tta, readings=a.readings, partner=a.partner, pad_edges=a.pad_edges)
     out = _open_output(a.output, a.force)
     t0 = time.perf_counter()
     writer, failed = _RowWriter(out, a.format, a.raw), 0
@@ -368,7 +372,8 @@ def cmd_evaluate(a) -> int:
         _check_output(Path(a.json), a.force)
     report = evaluate_folder(a.data, a.model, images=a.images, beam_width=a.beam_width, batch_size=a.batch_size,
                              errors=a.errors, backend=a.backend, textline=a.textline, threads=a.threads,
-                             margin=a.margin, tta=a.tta, readings=a.readings, partner=a.partner)
+                             margin=a.margin, tta=a.tta, readings=a.readings, partner=a.partner,
+                             pad_edges=a.pad_edges)
     print(format_report(report))
     if a.json:
         Path(a.json).parent.mkdir(parents=True, exist_ok=True)

@@ -16,17 +16,20 @@ def evaluate_folder(data: str | Path, model: str | Path | Recognizer | None = No
                     beam_width: int = 1, batch_size: int = 128, errors: int = 0, progress: bool = False,
                     backend: str = "auto", textline: bool | None = None, threads: int | None = None,
                     margin: int | None = None, tta: str | bool = "auto", readings: str | None = None,
-                    partner: str | Path | None = None, confidence_coverages: Sequence[float] = COVERAGES) -> dict:
+                    partner: str | Path | None = None, confidence_coverages: Sequence[float] = COVERAGES,
+                    pad_edges: bool = False) -> dict:
     """Read every image of ``data`` with ``model`` (a Recognizer, a model name or a path; default the
     shipped digit model); return what :func:`digitseq.metrics.evaluate` returns plus ``errors`` (the
     worst ``errors`` mistakes), ``model``, ``data``, ``backend``, ``textline``, ``margin``, ``batch_size`` and
     the time taken. ``tta``: auto / all / off, ``readings``: four / seven (:mod:`digitseq.tta`; both ignored when
     ``model`` is a Recognizer, which has its own settings), ``partner``: the second look's second model (a name or
-    path, "off", None for the model's own; :meth:`Recognizer.load`); ``confidence_coverages``: the shares of surest
+    path, "off", None for the model's own; :meth:`Recognizer.load`), ``pad_edges``: margins for lines cut out at their
+    text (:meth:`Recognizer.load`; ignored with a Recognizer); ``confidence_coverages``: the shares of surest
     readings ``confidence`` reports (:func:`digitseq.metrics.confidence_report`)."""
     rec = model if isinstance(model, Recognizer) else Recognizer.load(model, backend=backend, textline=textline,
                                                                        threads=threads, margin=margin, tta=tta,
-                                                                       readings=readings, partner=partner)
+                                                                       readings=readings, partner=partner,
+                                                                       pad_edges=pad_edges)
     ls = read_labels(data, images, alphabet=rec.alphabet)
     t0 = time.perf_counter()
     preds = []
@@ -43,7 +46,7 @@ def evaluate_folder(data: str | Path, model: str | Path | Recognizer | None = No
     report["errors"] = [{**e, "path": str(ls.paths[e["index"]])}
                         for e in worst_errors(ls.labels, texts, confidences, errors)]
     report.update(data=str(data), model=rec.checkpoint.get("path", "?"), backend=rec.backend,
-                  textline=rec.textline, margin=rec.margin, tta=rec.tta, readings=rec.readings,
+                  textline=rec.textline, pad_edges=rec.pad_edges, margin=rec.margin, tta=rec.tta, readings=rec.readings,
                   partner=rec.partner.checkpoint.get("path") if rec.partner else None, batch_size=batch_size,
                   beam_width=beam_width, seconds=round(seconds, 2))
     return report

@@ -229,8 +229,9 @@ def _array_to_image(arr: np.ndarray) -> Image.Image:
     return Image.fromarray(np.ascontiguousarray(arr))
 
 
-def text_region(img: Image.Image | np.ndarray, textline: bool = False) -> Image.Image:
-    """The grey image, cropped to its text line (:mod:`digitseq.textline`) when ``textline``."""
+def text_region(img: Image.Image | np.ndarray, textline: bool = False, pad_edges: bool = False) -> Image.Image:
+    """The grey image, cropped to its text line (:mod:`digitseq.textline`) when ``textline``; ``pad_edges``: a line
+    cut out at its text gets the crop's margins around it (:func:`digitseq.textline.crop_to_text`)."""
     img = to_grey(img)
     w, h = img.size
     if w < 1 or h < 1:
@@ -238,7 +239,7 @@ def text_region(img: Image.Image | np.ndarray, textline: bool = False) -> Image.
     if textline:
         from .textline import crop_to_text
 
-        crop = crop_to_text(np.asarray(img))
+        crop = crop_to_text(np.asarray(img), pad_edges=pad_edges)
         if crop.shape != (h, w):
             img = Image.fromarray(np.ascontiguousarray(crop, dtype=np.uint8))
             w, h = img.size
@@ -258,24 +259,27 @@ def fit_height(img: Image.Image, height: int = DEFAULT_HEIGHT, max_width: int = 
 
 
 def preprocess(img: Image.Image | np.ndarray, height: int = DEFAULT_HEIGHT, max_width: int = MAX_WIDTH,
-               textline: bool = False) -> np.ndarray:
+               textline: bool = False, pad_edges: bool = False) -> np.ndarray:
     """Grey uint8 array of the given height, width scaled to keep the aspect ratio (clamped).
 
-    ``textline=True`` crops the grey image to its text line (:mod:`digitseq.textline`) before resizing.
+    ``textline=True`` crops the grey image to its text line (:mod:`digitseq.textline`) before resizing;
+    ``pad_edges`` (with it) gives a line cut out at its text the crop's margins.
     """
-    return fit_height(text_region(img, textline), height, max_width)
+    return fit_height(text_region(img, textline, pad_edges), height, max_width)
 
 
-def load(path: str | Path, height: int = DEFAULT_HEIGHT, textline: bool = False) -> np.ndarray:
+def load(path: str | Path, height: int = DEFAULT_HEIGHT, textline: bool = False, pad_edges: bool = False
+         ) -> np.ndarray:
     """Read one image file as the model's grey input array."""
-    return preprocess(open_image(path, grey=True), height, textline=textline)
+    return preprocess(open_image(path, grey=True), height, textline=textline, pad_edges=pad_edges)
 
 
-def _load_chunk(paths: Sequence[str | Path], height: int, textline: bool) -> list[tuple[np.ndarray | None, str | None]]:
+def _load_chunk(paths: Sequence[str | Path], height: int, textline: bool, pad_edges: bool = False
+                ) -> list[tuple[np.ndarray | None, str | None]]:
     out = []
     for p in paths:
         try:
-            out.append((load(p, height, textline), None))
+            out.append((load(p, height, textline, pad_edges), None))
         except DataError as exc:
             out.append((None, str(exc)))
     return out
@@ -318,8 +322,8 @@ def _executor(workers: int, processes: bool):
 
 
 def iter_loaded(paths: Sequence[str | Path], height: int = DEFAULT_HEIGHT, textline: bool = False,
-                workers: int | None = None, ahead: int = 2048, chunk: int = 16, processes: bool | None = None
-                ) -> Iterator[tuple[np.ndarray | None, str | None]]:
+                workers: int | None = None, ahead: int = 2048, chunk: int = 16, processes: bool | None = None,
+                pad_edges: bool = False) -> Iterator[tuple[np.ndarray | None, str | None]]:
     """Read and preprocess ``paths`` in the background; yield (array, None) or (None, error) in input order.
 
     At most ``ahead`` images are read before the consumer takes them, so memory stays bounded on any
@@ -338,7 +342,7 @@ def iter_loaded(paths: Sequence[str | Path], height: int = DEFAULT_HEIGHT, textl
                 s = next(starts, None)
                 if s is None:
                     return
-                pending.append(pool.submit(_load_chunk, paths[s:s + chunk], height, textline))
+                pending.append(pool.submit(_load_chunk, paths[s:s + chunk], height, textline, pad_edges))
 
         submit(max(1, ahead // chunk))
         try:

@@ -242,9 +242,9 @@ def predict_arrays(model, codec: Codec, arrays: Sequence[np.ndarray], batch_size
 
 
 def _load_partner(partner, path: Path, preprocess: dict, device: str, backend: str, threads: int | None,
-                  tta, textline: bool | None) -> Recognizer | None:
+                  tta, textline: bool | None, pad_edges: bool = False) -> Recognizer | None:
     """The partner :meth:`Recognizer.load` gives a model at ``path`` (see there; ``textline`` overrides its
-    preprocessing as the model's); None for none."""
+    preprocessing as the model's, ``pad_edges`` is the model's); None for none."""
     if partner == "off" or check_mode(tta) == "off":
         return None
     if partner is None:      # the model's own: the file beside it, run as the model is
@@ -256,7 +256,8 @@ def _load_partner(partner, path: Path, preprocess: dict, device: str, backend: s
             return None
     else:                    # one given: run as what it is
         backend = "auto"
-    return Recognizer.load(partner, device, backend, textline=textline, threads=threads, tta="off", partner="off")
+    return Recognizer.load(partner, device, backend, textline=textline, threads=threads, tta="off", partner="off",
+                           pad_edges=pad_edges)
 
 
 def _in_batch(partner: Partner | None, idx: Sequence[int]) -> Partner | None:
@@ -272,7 +273,7 @@ class Recognizer:
     def __init__(self, model, alphabet: str, input_height: int, normalisation: dict, device: str = "cpu",
                  checkpoint: dict | None = None, textline: bool | None = None, workers: int | None = None,
                  margin: int | None = None, tta: str | bool = "auto", readings: str | None = None,
-                 partner: Recognizer | None = None):
+                 partner: Recognizer | None = None, pad_edges: bool = False):
         if hasattr(model, "to") and not hasattr(model, "run"):   # a torch module
             model = model.to(device).eval()
         self.model = model
@@ -286,6 +287,10 @@ class Recognizer:
         if textline is None:   # as the model was trained
             textline = own.get("textline", False)
         self.textline = bool(textline)
+        self.pad_edges = bool(pad_edges)   # the text-line crop gives a line cut out at its text its margins
+        if self.pad_edges and not self.textline:
+            raise DataError("pad_edges gives the text-line crop its margins, and this model is read without that "
+                            "crop (textline off)")
         if margin is None:     # as the model says (preprocess "margin"; absent: none)
             margin = own.get("margin", 0)
         self.margin = int(margin)
@@ -306,7 +311,8 @@ class Recognizer:
     @classmethod
     def load(cls, model: str | Path | None = None, device: str = "cpu", backend: str = "auto",
              textline: bool | None = None, threads: int | None = None, margin: int | None = None,
-             tta: str | bool = "auto", readings: str | None = None, partner: str | Path | None = None) -> Recognizer:
+             tta: str | bool = "auto", readings: str | None = None, partner: str | Path | None = None,
+             pad_edges: bool = False) -> Recognizer:
         """Load a model by name (``"digits"``, the default, or ``"ascii"``) or by path (``.pt`` or ``.onnx``).
 
         ``textline`` and ``margin`` (columns of background after each image, :func:`predict_batch`) override the
@@ -319,7 +325,10 @@ class Recognizer:
         of the same alphabet that reads each unsure image once more, from its own input array, into the second
         look's pool: a name or path as ``model``, "off" for none, None for the model's own (its preprocessing's
         ``tta_partner``, a file name beside the model with the same suffix; none where that file is absent).
-        Not loaded with ``tta="off"``.
+        Not loaded with ``tta="off"``. ``pad_edges``: for images cut out at their text (a field cut from a form, a
+        detector's box): where the text line touches three or four edges of the image, the crop gives it its usual
+        margins, filled with the background (:func:`digitseq.textline.crop_to_text`); off by default, because images
+        whose text fills them for other reasons (captchas) read worse so (docs/READING.md#pad-edges).
         """
         path, backend = resolve_model(model, backend)
         if backend == "onnx":
@@ -330,7 +339,8 @@ class Recognizer:
             return cls(net, net.alphabet, net.input_height, net.normalisation, "cpu",
                        {"path": net.path, "backend": "onnx", "preprocess": {**net.preprocess, "textline": use_textline}},
                        textline=use_textline, workers=threads, margin=margin, tta=tta, readings=readings,
-                       partner=_load_partner(partner, path, net.preprocess, device, backend, threads, tta, textline))
+                       partner=_load_partner(partner, path, net.preprocess, device, backend, threads, tta, textline,
+                                             pad_edges), pad_edges=pad_edges)
         if not _installed("torch"):
             raise CheckpointError(f"{path}: a PyTorch checkpoint needs torch (pip install 'digitseq[train]'); "
                                   "or use an exported .onnx model")
@@ -345,7 +355,7 @@ class Recognizer:
         return cls(model_from_checkpoint(ckpt), ckpt["alphabet"], ckpt["input_height"], ckpt["normalisation"],
                    device, meta, textline=use_textline, workers=threads, margin=margin, tta=tta, readings=readings,
                    partner=_load_partner(partner, path, ckpt.get("preprocess") or {}, device, backend, threads, tta,
-                                         textline))
+                                         textline, pad_edges), pad_edges=pad_edges)
 
     @property
     def alphabet(self) -> str:
@@ -358,9 +368,9 @@ class Recognizer:
     def prepare(self, image) -> np.ndarray:
         """A path, PIL image or numpy array → the model's grey input array."""
         if isinstance(image, (str, Path)):
-            return load(image, self.input_height, self.textline)
+            return load(image, self.input_height, self.textline, self.pad_edges)
         if isinstance(image, (Image.Image, np.ndarray)):
-            return preprocess(image, self.input_height, textline=self.textline)
+            return preprocess(image, self.input_height, textline=self.textline, pad_edges=self.pad_edges)
         raise DataError(f"cannot read an image from a {type(image).__name__}")
 
     def predict(self, images, batch_size: int = 128, beam_width: int = 1, raw: bool = False):
@@ -412,7 +422,7 @@ class Recognizer:
         paths = list(paths)
         window = max(window, batch_size)
         items = iter_loaded(paths, self.input_height, self.textline, self.workers or default_workers(),
-                            ahead=2 * window)
+                            ahead=2 * window, pad_edges=self.pad_edges)
         bar = None
         if progress:
             from tqdm.auto import tqdm

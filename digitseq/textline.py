@@ -452,8 +452,9 @@ def crop_to_text(grey: np.ndarray, pad_y: float = PAD_Y, pad_x: float = PAD_X, d
 
     ``deskew``: a line rotated by more than ``DESKEW_MIN`` degrees is first turned level (:func:`skew_angle`).
     ``pad_edges``: an image cut out at its text (three or four sides of the line within ``EDGE`` band heights of
-    the image's edge) gets its whole margin, the part outside the image in the background's grey (an option; the
-    default reading does not use it: results/pad_edges_candidate).
+    the image's edge) gets its whole margin, the part outside the image in the background's grey (off by default,
+    ``--pad-edges`` / ``Recognizer.load(pad_edges=True)`` for images known to be cut at their text; captchas, whose
+    text fills the image, read worse with it: docs/READING.md#pad-edges).
     """
     if grey.ndim != 2 or min(grey.shape) < 4:
         return grey

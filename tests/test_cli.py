@@ -97,7 +97,7 @@ def test_train_reads_several_sources_cropped_as_recognition_will(digits_dir, cap
 
     shapes = []
 
-    def crop_to_text(grey):
+    def crop_to_text(grey, **options):
         shapes.append(grey.shape)
         return grey[2:-2]
 

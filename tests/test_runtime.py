@@ -101,7 +101,7 @@ def test_read_ahead_is_bounded_and_ordered(monkeypatch):
     loaded = []
     lock = threading.Lock()
 
-    def fake_load(path, height, textline=False):
+    def fake_load(path, height, textline=False, pad_edges=False):
         with lock:
             loaded.append(path)
         return np.full((height, 10), path % 256, dtype=np.uint8)
@@ -134,7 +134,7 @@ def fake_textline(monkeypatch):
     """A stand-in for digitseq.textline.crop_to_text that records its input and keeps the middle half."""
     calls = []
 
-    def crop_to_text(grey):
+    def crop_to_text(grey, pad_edges=False):
         calls.append(grey)
         h, w = grey.shape
         return grey[h // 4: h - h // 4, :].copy()

@@ -247,3 +247,36 @@ def test_an_image_cut_out_at_its_text_gets_its_whole_margin_in_the_background_gr
     np.testing.assert_array_equal(crop_to_text(corner, pad_edges=True), crop_to_text(corner, pad_edges=False))
     # room all round: the same crop either way
     np.testing.assert_array_equal(crop_to_text(line, pad_edges=True), crop_to_text(line, pad_edges=False))
+
+
+def test_pad_edges_reaches_every_way_an_image_is_read(train_font, tmp_path, capsys):
+    """``pad_edges`` (off by default) is an option of the reader, not only of crop_to_text: one image, a list, a
+    folder read by worker processes, the partner, evaluate and the command line all crop with it."""
+    from digitseq.cli import main
+    from digitseq.evaluate import evaluate_folder
+    from digitseq.image import iter_loaded
+    from digitseq.recognize import Recognizer
+
+    line = line_image(train_font, "5827", size=40)
+    ys, xs = np.nonzero(line < 128)
+    tight = np.ascontiguousarray(line[ys.min():ys.max() + 1, xs.min():xs.max() + 1])   # cut at its ink
+    path = tmp_path / "tight.png"
+    Image.fromarray(tight).save(path)
+    (tmp_path / "labels.csv").write_text("filename,label\ntight.png,5827\n")
+    plain, padded = (preprocess(tight, 32, textline=True, pad_edges=p) for p in (False, True))
+    assert (padded[0] > 200).all() and not (plain[0] > 200).all()   # a top margin in the background's grey, or ink
+    rec = Recognizer.load("digits", pad_edges=True)
+    assert rec.pad_edges and rec.partner is not None and rec.partner.pad_edges        # the partner crops alike
+    for image in (str(path), tight, Image.fromarray(tight)):
+        np.testing.assert_array_equal(rec.prepare(image), padded)
+    np.testing.assert_array_equal(Recognizer.load("digits").prepare(str(path)), plain)   # off by default
+    for processes in (False, True):
+        got = list(iter_loaded([path] * 3, 32, True, workers=2, processes=processes, pad_edges=True))
+        assert all(err is None and np.array_equal(arr, padded) for arr, err in got)
+    report = evaluate_folder(tmp_path, "digits", pad_edges=True)
+    assert report["pad_edges"] is True and report["n"] == 1
+    assert main(["recognize", str(path), "--pad-edges", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].startswith(str(path))
+    assert main(["recognize", str(path), "--pad-edges", "--no-textline"]) != 0
+    err = capsys.readouterr().err
+    assert "pad_edges" in err and "Traceback" not in err
