@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import DataError
 
@@ -164,11 +164,23 @@ def list_images(paths: Sequence[str | Path]) -> list[Path]:
 
 # --------------------------------------------------------------------------- images
 
+EXIF_ORIENTATION = 0x0112   # the EXIF tag saying how the camera was held
+
+
+def _orientation(img: Image.Image) -> int:
+    """The image's EXIF orientation (1, upright, where it has none or its EXIF cannot be read)."""
+    try:
+        return int(img.getexif().get(EXIF_ORIENTATION, 1))
+    except Exception:   # a damaged EXIF block does not make the pixels unreadable
+        return 1
+
+
 def open_image(path: str | Path, grey: bool = False) -> Image.Image:
     """Open and fully decode an image, turning every failure into a one-line DataError.
 
     ``grey=True`` lets a colour JPEG decode straight to its luma channel (the same weights as
-    ``convert("L")``, up to rounding, and much faster); other formats decode as they are.
+    ``convert("L")``, up to rounding, and much faster); other formats decode as they are. An image whose EXIF
+    orientation says it was taken turned (a phone's photo) is turned upright, as image viewers show it.
     """
     path = Path(path)
     try:
@@ -176,6 +188,8 @@ def open_image(path: str | Path, grey: bool = False) -> Image.Image:
             if grey and img.format == "JPEG":
                 img.draft("L", None)
             img.load()       # the file is closed on leaving the block; the pixels stay
+        if _orientation(img) in range(2, 9):    # 1: upright; 2-8: mirrored and/or turned
+            img = ImageOps.exif_transpose(img)
         return img.convert("RGBA") if img.mode == "P" else img
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None

@@ -46,3 +46,34 @@ def test_list_images_sorts_like_paths_across_subfolders(tmp_path):
 @pytest.mark.parametrize("shape", [(40, 120), (40, 120, 3), (40, 120, 4)])
 def test_preprocess_accepts_arrays_and_keeps_aspect(shape):
     assert preprocess(np.zeros(shape, dtype=np.uint8)).shape == (32, 96)
+
+
+@pytest.mark.parametrize("fmt", ["png", "jpeg"])
+def test_a_photo_taken_turned_is_read_upright_as_its_exif_says(digits_dir, tmp_path, fmt):
+    """A phone stores a photo as the sensor saw it and says in EXIF how to turn it (orientation 6: turn 90° clockwise
+    to show). Files are read as a viewer shows them; an EXIF block that cannot be parsed is ignored."""
+    from digitseq.image import EXIF_ORIENTATION, open_image
+    from digitseq.recognize import Recognizer
+
+    first = sorted(digits_dir.glob("*.png"))[0]
+    upright = Image.open(first).convert("RGB")
+    stored = upright.transpose(Image.Transpose.ROTATE_90)            # as the sensor saw it: turned 90° anticlockwise
+    exif = Image.Exif()
+    exif[EXIF_ORIENTATION] = 6
+    turned, plain = tmp_path / f"turned.{fmt}", tmp_path / f"plain.{fmt}"
+    stored.save(turned, exif=exif, quality=95)
+    upright.save(plain, quality=95)
+    got = open_image(turned)
+    assert got.size == upright.size                                  # wide again, not tall
+    if fmt == "png":                                                  # lossless: the very pixels
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(upright))
+    rec = Recognizer.load("digits", tta="off")
+    assert rec.predict(str(turned)).text == rec.predict(str(plain)).text
+    assert open_image(plain).size == upright.size                    # no EXIF: as it is
+    for value in (1, 9):                                              # upright, or not a valid orientation: as stored
+        exif[EXIF_ORIENTATION] = value
+        stored.save(turned, exif=exif, quality=95)
+        assert open_image(turned).size == stored.size
+    if fmt == "png":                                                  # an EXIF block PIL cannot parse: ignored
+        stored.save(turned, exif=b"Exif\x00\x00garbage-garbage")
+        assert open_image(turned).size == stored.size
