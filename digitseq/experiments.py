@@ -42,7 +42,8 @@ class Recipe:
     pretrain_set: str = "single"
 
 
-BASE = {"batch_size": 64, "patience": 1000, "show_predictions": 0, "textline": False}
+BASE = {"batch_size": 64, "patience": 1000, "show_predictions": 0, "textline": False,
+        "amp": "off"}   # float32, as every recipe was measured; the p_* recipes try bf16 autocast
 ONECYCLE_TL = {"optimizer": "adamw", "lr": 3e-3, "schedule": "onecycle", "textline": True}
 RECIPES = {r.name: r for r in [
     Recipe("a_original", "pretrained CNN, frozen; SGD + CyclicLR (the notebooks' recipe)",
@@ -79,6 +80,10 @@ RECIPES = {r.name: r for r in [
     # Issue 10: fewer time steps for a cheaper network (the third block also halves the width).
     Recipe("m_stride8", "as m_capacity_base, width stride 8 (half the time steps)", ONECYCLE_TL,
            {"pools": [[2, 2], [2, 2], [2, 2], [2, 1]]}),
+    # Precision: the same steps with the forward pass under bf16 autocast (TrainConfig.amp).
+    Recipe("p_bf16", "as m_capacity_base, bf16 autocast", {**ONECYCLE_TL, "amp": "bf16"}),
+    Recipe("p_wide_bf16", "as m_wide, bf16 autocast", {**ONECYCLE_TL, "amp": "bf16"},
+           {"channels": [32, 64, 128, 192]}),
 ]}
 CAPACITY = [name for name in RECIPES if name.startswith("m_")]
 

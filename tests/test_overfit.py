@@ -1,6 +1,7 @@
 """A tiny CRNN must be able to learn: overfit a fixed batch of variable-length labels to 100%."""
 
 import numpy as np
+import pytest
 import torch
 
 from digitseq.codec import Codec
@@ -10,7 +11,8 @@ from digitseq.render import RenderStyle, render
 from digitseq.train import ctc_loss
 
 
-def test_tiny_crnn_overfits_a_batch_of_variable_length_labels(train_font):
+@pytest.mark.parametrize("bf16", [False, True], ids=["float32", "bf16-autocast"])
+def test_tiny_crnn_overfits_a_batch_of_variable_length_labels(train_font, bf16):
     torch.manual_seed(0)
     codec = Codec("0123456789")
     labels = ["7", "00", "311", "4096", "55555", "123456", "9080706", "12121212"]
@@ -22,7 +24,8 @@ def test_tiny_crnn_overfits_a_batch_of_variable_length_labels(train_font):
     texts = []
     for step in range(400):
         model.train()
-        loss = ctc_loss(model, codec, x, widths, labels)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):   # as training with amp="bf16" runs it
+            loss = ctc_loss(model, codec, x, widths, labels)
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -5,7 +5,15 @@ from digitseq import train as train_mod
 from digitseq.data import ImageSet
 from digitseq.errors import CheckpointError, DigitseqError
 from digitseq.models import load_checkpoint
-from digitseq.train import TrainConfig, feature_height, pretrain_cnn, resolve_arch, train_crnn, width_stride
+from digitseq.train import (
+    TrainConfig,
+    feature_height,
+    pretrain_cnn,
+    resolve_arch,
+    train_crnn,
+    uses_bf16,
+    width_stride,
+)
 
 TINY = {"channels": [8, 16, 16, 16], "rnn_hidden": 16, "rnn_layers": 1}
 
@@ -24,16 +32,19 @@ def quiet(_msg):
     pass
 
 
-def test_resume_continues_exactly(tmp_path, sets):
+@pytest.mark.parametrize("amp", ["off", "bf16"])
+def test_resume_continues_exactly(tmp_path, sets, amp):
     train, val = sets
-    full = train_crnn(train, val, tmp_path / "a" / "crnn.pt", cfg(), "0123456789", TINY, progress=False, log=quiet)
+    full = train_crnn(train, val, tmp_path / "a" / "crnn.pt", cfg(amp=amp), "0123456789", TINY, progress=False,
+                      log=quiet)
+    assert load_checkpoint(full.best_path)["train"]["config"]["amp"] == amp    # recorded, so a resume keeps it
 
     def stop_after_first_epoch(msg):
         if "epoch 1/" in msg:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        train_crnn(train, val, tmp_path / "b" / "crnn.pt", cfg(), "0123456789", TINY, progress=False,
+        train_crnn(train, val, tmp_path / "b" / "crnn.pt", cfg(amp=amp), "0123456789", TINY, progress=False,
                    log=stop_after_first_epoch)
     last = tmp_path / "b" / "last.pt"
     assert load_checkpoint(last)["resume"]["epoch"] == 1
@@ -199,6 +210,21 @@ def test_keep_other_than_best_or_last_is_refused(tmp_path, sets):
     with pytest.raises(DigitseqError, match="keep must be"):
         train_crnn(sets[0], sets[1], tmp_path / "crnn.pt", cfg(keep="first"), "0123456789", TINY,
                    progress=False, log=quiet)
+
+
+def test_amp_other_than_auto_bf16_or_off_is_refused(tmp_path, sets):
+    train, val = sets
+    with pytest.raises(DigitseqError, match="amp must be one of auto, bf16, off"):
+        train_crnn(train, val, tmp_path / "crnn.pt", cfg(amp="fp16"), "0123456789", TINY, progress=False, log=quiet)
+
+
+def test_amp_auto_uses_bf16_on_a_gpu_and_on_a_cpu_that_has_it(monkeypatch):
+    cpu, gpu = torch.device("cpu"), torch.device("cuda")
+    assert uses_bf16("bf16", cpu) and not uses_bf16("off", cpu) and not uses_bf16("off", gpu)
+    assert uses_bf16("auto", gpu)
+    for native in (True, False):
+        monkeypatch.setattr(train_mod, "cpu_has_bf16", lambda native=native: native)
+        assert uses_bf16("auto", cpu) is native
 
 
 def test_epochs_within_budget_hand_worked():
