@@ -1,9 +1,12 @@
 """Training throughput of the shipped architecture: samples/s and the share of time spent waiting for data.
 
     python benchmarks/bench_train.py [--images 2048] [--repeat 3]
+    python benchmarks/bench_train.py --amp [--repeat 3]     # float32 against bf16 autocast (TrainConfig.amp)
 
 Full training steps (conv blocks trainable, AdamW, CTC) on augmented 1-20-digit images held in memory,
-with DataLoader workers 0 (data prepared in the training process) and 1 (prepared alongside).
+with DataLoader workers 0 (data prepared in the training process) and 1 (prepared alongside). ``--amp``: workers
+0, the forward pass in float32 and under bf16 autocast, interleaved epoch by epoch, for the digit model's shape and
+the ASCII model's wide stack (32-64-128-192, GRU 160; 95 classes); writes ``results/bench_train_amp.json``.
 """
 
 from __future__ import annotations
@@ -25,18 +28,22 @@ from digitseq.generate import generate  # noqa: E402
 from digitseq.models import build_model  # noqa: E402
 from digitseq.train import ctc_loss  # noqa: E402
 
+ASCII_ARCH = {"channels": [32, 64, 128, 192], "rnn_hidden": 160}
 
-def one_epoch(ds: ImageSet, workers: int, epoch: int) -> dict:
+
+def one_epoch(ds: ImageSet, workers: int, epoch: int, bf16: bool = False, arch: dict | None = None,
+              num_classes: int = 11) -> dict:
     torch.manual_seed(0)
     codec = Codec("0123456789")
-    model = build_model("crnn", {}, codec.num_classes).train()
+    model = build_model("crnn", arch or {}, num_classes).train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
     waited, n = 0.0, 0
     t_start = time.perf_counter()
     t0 = t_start
     for x, widths, labels in loader(ds, 64, True, seed=0, epoch=epoch, workers=workers):
         waited += time.perf_counter() - t0
-        loss = ctc_loss(model, codec, x, widths, labels)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = ctc_loss(model, codec, x, widths, labels)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -50,10 +57,13 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--images", type=int, default=2048)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--amp", action="store_true", help="float32 against bf16 autocast instead of data workers")
     a = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         generate(Path(tmp) / "d", a.images, min_length=1, max_length=20, seed=3, progress=False)
         ds = ImageSet.from_folders([Path(tmp) / "d"], augment=True, progress=False)
+    if a.amp:
+        return compare_amp(ds, a.repeat)
     result = {"threads": torch.get_num_threads(), "train": {}}
     for workers in (0, 1):
         one_epoch(ds, workers, 99)  # warm-up
@@ -63,6 +73,27 @@ def main(argv=None) -> dict:
         print(f"workers={workers}: {med['samples_per_s']:.0f} samples/s, "
               f"{100 * med['data_wait_share']:.1f}% of the time waiting for data", flush=True)
     write("bench_train", result)
+    return result
+
+
+def compare_amp(ds: ImageSet, repeat: int) -> dict:
+    """Samples/s in float32 and under bf16 autocast, interleaved; the speed-up is the ratio of the medians."""
+    from digitseq.train import cpu_has_bf16
+
+    result = {"threads": torch.get_num_threads(), "cpu_has_bf16": cpu_has_bf16(), "train": {}}
+    for name, arch, classes in (("digits", None, 11), ("ascii", ASCII_ARCH, 95)):
+        for bf16 in (False, True):
+            one_epoch(ds, 0, 99, bf16, arch, classes)  # warm-up
+        runs = {False: [], True: []}
+        for e in range(repeat):
+            for bf16 in (False, True):
+                runs[bf16].append(one_epoch(ds, 0, e, bf16, arch, classes)["samples_per_s"])
+        row = {"float32": [round(v, 1) for v in runs[False]], "bf16": [round(v, 1) for v in runs[True]]}
+        row["speedup"] = round(statistics.median(runs[True]) / statistics.median(runs[False]), 2)
+        result["train"][name] = row
+        print(f"{name}: float32 {statistics.median(runs[False]):.0f}, bf16 {statistics.median(runs[True]):.0f} "
+              f"samples/s: {row['speedup']}x", flush=True)
+    write("bench_train_amp", result)
     return result
 
 

@@ -164,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     t.add_argument("--amp", choices=["auto", "bf16", "off"], default="auto",
                    help="bf16 autocast for the forward pass; auto: on a GPU and on a CPU with bf16 instructions "
-                        "(AVX512-BF16 / AMX), where training runs ~1.7x as fast")
+                        "(AVX512-BF16 / AMX), where training runs 1.5-1.7x as fast")
     t.add_argument("--skip-bad", action="store_true", help="skip (and count) bad rows and images instead of stopping")
     t.add_argument("--force", action="store_true", help="overwrite an existing checkpoint in --out")
 

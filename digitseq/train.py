@@ -76,8 +76,8 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"              # auto | cpu | cuda
     amp: str = "auto"                 # bf16 autocast in the forward pass: "bf16", "off", or "auto": on a GPU and on
-                                      # a CPU with bf16 instructions (AVX512-BF16 / AMX), where it trains ~1.7x as
-                                      # fast (benchmarks/bench_train.py --amp); weights and optimiser stay float32
+                                      # a CPU with bf16 instructions (AVX512-BF16 / AMX), where it trains 1.5-1.7x
+                                      # as fast (benchmarks/bench_train.py --amp); weights and optimiser stay float32
     workers: int = 0                  # DataLoader worker processes
     show_predictions: int = 3         # validation examples printed after each epoch
     tensorboard: str | None = None    # log folder, if the tensorboard package is installed
