@@ -41,7 +41,7 @@ from .models import (
     widen_into,
     widen_weights,
 )
-from .recognize import predict_arrays
+from .recognize import PARTNER_LOOKS, predict_arrays
 
 
 @dataclass
@@ -73,6 +73,8 @@ class TrainConfig:
                                       # too; recorded in the checkpoint). None: the init model's, else 0
     readings: str | None = None       # CRNN: how many ways recognition's second look reads an unsure image
                                       # (digitseq.tta.READINGS; recorded). None: the init model's, else the default
+    partner_looks: str | None = None  # CRNN: how a partner given to recognition reads an unsure image (recognize.
+                                      # PARTNER_LOOKS; recorded). None: the init model's where the alphabet stays
     seed: int = 0
     device: str = "auto"              # auto | cpu | cuda
     amp: str = "auto"                 # bf16 autocast in the forward pass: "bf16", "off", or "auto": on a GPU and on
@@ -309,7 +311,8 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
             train["kept"] = kept_label(cfg.keep, len(history))
         ck = make_checkpoint(model, kind, arch, codec.alphabet, NORMALISATION, train=train,
                              preprocess={"textline": bool(cfg.textline), "margin": int(cfg.margin or 0),
-                                         **({"tta_readings": cfg.readings} if cfg.readings else {})},
+                                         **({"tta_readings": cfg.readings} if cfg.readings else {}),
+                                         **({"tta_partner_looks": cfg.partner_looks} if cfg.partner_looks else {})},
                              metrics=history[-1]["val"] if history else {}, history=history, **(extra or {}))
         if with_state:
             ck.update(optimizer=opt.state_dict(), scheduler=sched.state_dict(), stopper=stopper.state_dict(),
@@ -540,6 +543,11 @@ def train_crnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: Tra
         cfg = replace(cfg, margin=int(((src_init or {}).get("preprocess") or {}).get("margin", 0)))
     if cfg.readings is None:
         cfg = replace(cfg, readings=((src_init or {}).get("preprocess") or {}).get("tta_readings"))
+    if cfg.partner_looks is None and src_init is not None and src_init.get("alphabet") == codec.alphabet:
+        # ... and a partner given to it reads as the source's did (the partner's name is not kept: pipeline.ship)
+        cfg = replace(cfg, partner_looks=(src_init.get("preprocess") or {}).get("tta_partner_looks"))
+    if cfg.partner_looks is not None and cfg.partner_looks not in PARTNER_LOOKS:
+        raise DigitseqError(f"partner_looks must be one of {', '.join(PARTNER_LOOKS)}, got {cfg.partner_looks!r}")
     if cfg.readings is not None:
         from .tta import check_readings
 

@@ -100,3 +100,5 @@ def test_the_shipped_ascii_model_fine_tunes_on_a_users_folder(first_model, tmp_p
     assert tuned["preprocess"]["tta_readings"] == ckpt(shipped)["preprocess"]["tta_readings"] == "seven"
     # its partner was chosen for the shipped weights, not for these: a fine-tuned model reads alone
     assert ckpt(shipped)["preprocess"]["tta_partner"] == "ascii-h48" and "tta_partner" not in tuned["preprocess"]
+    # ... but a partner given to it (--partner) reads as the shipped model's does, so comparisons are like for like
+    assert tuned["preprocess"]["tta_partner_looks"] == ckpt(shipped)["preprocess"]["tta_partner_looks"] == "every way"

@@ -227,6 +227,26 @@ def test_amp_auto_uses_bf16_on_a_gpu_and_on_a_cpu_that_has_it(monkeypatch):
         assert uses_bf16("auto", cpu) is native
 
 
+def test_a_continued_model_keeps_how_its_partner_reads_for_its_own_alphabet_only(tmp_path, sets):
+    train, val = sets
+    first = train_crnn(train, val, tmp_path / "a" / "crnn.pt", cfg(epochs=1), "0123456789", TINY, progress=False,
+                       log=quiet)
+    ck = load_checkpoint(first.best_path)
+    assert "tta_partner_looks" not in ck["preprocess"]
+    ck["preprocess"].update(tta_partner="partner", tta_partner_looks="every way")
+    src = tmp_path / "src.pt"
+    torch.save(ck, src)
+    same = train_crnn(train, val, tmp_path / "b" / "crnn.pt", cfg(epochs=1), None, init=src, progress=False, log=quiet)
+    kept = load_checkpoint(same.best_path)["preprocess"]
+    assert kept["tta_partner_looks"] == "every way" and "tta_partner" not in kept     # the name: pipeline.ship
+    other = train_crnn(train, val, tmp_path / "c" / "crnn.pt", cfg(epochs=1), "0123456789x", init=src, progress=False,
+                       log=quiet)
+    assert "tta_partner_looks" not in load_checkpoint(other.best_path)["preprocess"]
+    with pytest.raises(DigitseqError, match="partner_looks must be one of"):
+        train_crnn(train, val, tmp_path / "d" / "crnn.pt", cfg(epochs=1, partner_looks="twice"), None, init=src,
+                   progress=False, log=quiet)
+
+
 def test_epochs_within_budget_hand_worked():
     # 800 s used of 7200, 712 s an epoch: epochs end at 1512, ..., 7208 (the 9th, past the budget: the last)
     assert train_mod.epochs_within_budget(7200, 800, 712) == 9
