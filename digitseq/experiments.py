@@ -82,8 +82,6 @@ RECIPES = {r.name: r for r in [
            {"pools": [[2, 2], [2, 2], [2, 2], [2, 1]]}),
     # Precision: the same steps with the forward pass under bf16 autocast (TrainConfig.amp).
     Recipe("p_bf16", "as m_capacity_base, bf16 autocast", {**ONECYCLE_TL, "amp": "bf16"}),
-    Recipe("p_wide_bf16", "as m_wide, bf16 autocast", {**ONECYCLE_TL, "amp": "bf16"},
-           {"channels": [32, 64, 128, 192]}),
 ]}
 CAPACITY = [name for name in RECIPES if name.startswith("m_")]
 

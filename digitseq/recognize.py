@@ -126,6 +126,15 @@ class Partner(NamedTuple):
 PARTNER_LOOKS = ("once", "every way")   # how a partner reads an unsure image; a model says which, the first default
 
 
+def check_partner_looks(looks, name: str = "preprocess.tta_partner_looks", error: type = CheckpointError) -> str:
+    """``looks`` as one of :data:`PARTNER_LOOKS` (None: the first); ``error`` naming ``name`` otherwise."""
+    if looks is None:
+        return PARTNER_LOOKS[0]
+    if looks not in PARTNER_LOOKS:
+        raise error(f"{name} must be one of {', '.join(PARTNER_LOOKS)}, got {looks!r}")
+    return looks
+
+
 def predict_batch(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisation: dict = NORMALISATION,
                   beam_width: int = 1, raw: bool = False, margin: int = 0, tta: str = "off",
                   textline: bool = False, readings: str = "four", partner: Partner | None = None) -> list[Prediction]:
@@ -303,10 +312,8 @@ class Recognizer:
             raise CheckpointError(f"the partner model reads {partner.alphabet!r}, this one {alphabet!r}: a partner "
                                   "must read the same alphabet")
         self.partner = partner      # a second model in the second look (None: none)
-        looks = own.get("tta_partner_looks", PARTNER_LOOKS[0])
-        if looks not in PARTNER_LOOKS:
-            raise CheckpointError(f"preprocess.tta_partner_looks must be one of {', '.join(PARTNER_LOOKS)}, got {looks!r}")
-        self.partner_looks = looks  # the partner reads an unsure image once, or every way the model does
+        # the partner reads an unsure image once, or every way the model does
+        self.partner_looks = check_partner_looks(own.get("tta_partner_looks"))
 
     @classmethod
     def load(cls, model: str | Path | None = None, device: str = "cpu", backend: str = "auto",

@@ -41,7 +41,7 @@ from .models import (
     widen_into,
     widen_weights,
 )
-from .recognize import PARTNER_LOOKS, predict_arrays
+from .recognize import check_partner_looks, predict_arrays
 
 
 @dataclass
@@ -539,15 +539,16 @@ def train_crnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: Tra
                 raise DigitseqError(f"{name} set: {exc}") from None
     arch, src, src_init = resolve_arch(arch, pretrained, init)
     check_preprocessing(cfg, arch, train_set, val_set)
+    source = (src_init or {}).get("preprocess") or {}
     if cfg.margin is None:   # a fine-tuned model reads as the one it came from
-        cfg = replace(cfg, margin=int(((src_init or {}).get("preprocess") or {}).get("margin", 0)))
+        cfg = replace(cfg, margin=int(source.get("margin", 0)))
     if cfg.readings is None:
-        cfg = replace(cfg, readings=((src_init or {}).get("preprocess") or {}).get("tta_readings"))
+        cfg = replace(cfg, readings=source.get("tta_readings"))
     if cfg.partner_looks is None and src_init is not None and src_init.get("alphabet") == codec.alphabet:
         # ... and a partner given to it reads as the source's did (the partner's name is not kept: pipeline.ship)
-        cfg = replace(cfg, partner_looks=(src_init.get("preprocess") or {}).get("tta_partner_looks"))
-    if cfg.partner_looks is not None and cfg.partner_looks not in PARTNER_LOOKS:
-        raise DigitseqError(f"partner_looks must be one of {', '.join(PARTNER_LOOKS)}, got {cfg.partner_looks!r}")
+        cfg = replace(cfg, partner_looks=source.get("tta_partner_looks"))
+    if cfg.partner_looks is not None:
+        check_partner_looks(cfg.partner_looks, "partner_looks", DigitseqError)
     if cfg.readings is not None:
         from .tta import check_readings
 
