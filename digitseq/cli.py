@@ -35,6 +35,16 @@ def _share(value: str) -> float:
     return x
 
 
+def _width_scale(value: str) -> tuple[float, float]:
+    try:
+        low, high = (float(v) for v in value.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be two numbers LOW,HIGH, got {value!r}") from None
+    if not 0.0 < low <= high <= 10.0:
+        raise argparse.ArgumentTypeError(f"must satisfy 0 < LOW <= HIGH <= 10, got {value!r}")
+    return low, high
+
+
 def _non_negative(value: str) -> int:
     n = int(value)
     if n < 0:
@@ -158,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--tight", type=_share, default=0.0, metavar="SHARE",
                    help="share of the augmented training images cut tight to their ink, no margin left, as images "
                         "cut from forms or by a detector arrive (default 0: none)")
+    t.add_argument("--width-scale", type=_width_scale, default=None, metavar="LOW,HIGH",
+                   help="half the augmented training images are made LOW to HIGH times as wide (default 0.8,1.25; "
+                        "a lower LOW teaches condensed text)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--workers", type=int, default=0)
     t.add_argument("--tensorboard", metavar="DIR")
@@ -281,7 +294,8 @@ def cmd_train(a) -> int:
     cfg = TrainConfig(epochs=a.epochs, finetune_epochs=a.finetune_epochs, batch_size=a.batch_size, lr=a.lr,
                       schedule=a.schedule, keep=a.keep, optimizer=a.optimizer, patience=a.patience, augment=not a.no_augment,
                       tight=a.tight, textline=textline, seed=a.seed, workers=a.workers, tensorboard=a.tensorboard, device=a.device,
-                      amp=a.amp, freeze_cnn=a.freeze_cnn)
+                      amp=a.amp, freeze_cnn=a.freeze_cnn,
+                      **({"width_scale": a.width_scale} if a.width_scale else {}))
     res = train_crnn(train, val, out, cfg, alphabet=alphabet, arch=arch or None,
                      pretrained=a.pretrained, init=a.init, resume=a.resume, progress=rank == 0)
     if world > 1:

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .errors import DigitseqError
 from .image import (  # noqa: F401  (re-exported)
     DEFAULT_HEIGHT,
     IMAGE_SUFFIXES,
@@ -92,16 +93,32 @@ def cut_tight(arr: np.ndarray, rng: np.random.Generator, level: tuple[float, flo
     return np.asarray(Image.fromarray(np.ascontiguousarray(core)).resize((new_w, h), Image.BILINEAR))
 
 
-def augment(arr: np.ndarray, rng: np.random.Generator, tight: float = 0.0) -> np.ndarray:
+WIDTH_SCALE = (0.8, 1.25)          # half the augmented images are made this many times as wide (uniform in the range)
+
+
+def check_width_scale(scale) -> tuple[float, float]:
+    """``scale`` as a (low, high) pair of widths with 0 < low <= high; a clear error otherwise."""
+    try:
+        low, high = (float(v) for v in scale)
+    except (TypeError, ValueError):
+        raise DigitseqError(f"width_scale must be two numbers (low, high), not {scale!r}") from None
+    if not 0.0 < low <= high <= 10.0:
+        raise DigitseqError(f"width_scale must satisfy 0 < low <= high <= 10, not ({low:g}, {high:g})")
+    return low, high
+
+
+def augment(arr: np.ndarray, rng: np.random.Generator, tight: float = 0.0,
+            width_scale: tuple[float, float] = WIDTH_SCALE) -> np.ndarray:
     """Cheap on-the-fly variation for training: margins (:func:`reframe`, or, for a share ``tight`` of the images,
-    none at all: :func:`cut_tight`), width scale, contrast, brightness, noise."""
+    none at all: :func:`cut_tight`), width scale (half the images, uniform in ``width_scale``), contrast,
+    brightness, noise."""
     if tight > 0 and rng.random() < tight:         # no draw while it is off: the stream stays as it was
         arr = cut_tight(arr, rng)
     elif rng.random() < REFRAME_P:
         arr = reframe(arr, rng)
     h, w = arr.shape
     if rng.random() < 0.5:
-        new_w = max(MIN_WIDTH, int(round(w * rng.uniform(0.8, 1.25))))
+        new_w = max(MIN_WIDTH, int(round(w * rng.uniform(*width_scale))))
         arr = np.asarray(Image.fromarray(arr).resize((new_w, h), Image.BILINEAR))
     out = arr.astype(np.float32)
     if rng.random() < 0.5:
@@ -169,6 +186,7 @@ class ImageSet(torch.utils.data.Dataset):
         self.labels = list(labels)
         self.augment = augment
         self.tight = 0.0               # share of augmented images cut tight to their ink (set from TrainConfig.tight)
+        self.width_scale = WIDTH_SCALE  # range of the width scale augment() draws (set from TrainConfig.width_scale)
         self.seed = seed
         self.epoch = 0
         self.reduction = reduction
@@ -221,7 +239,8 @@ class ImageSet(torch.utils.data.Dataset):
         arr = self.arrays[i]
         if self.augment:
             rng = np.random.default_rng([self.seed, self.epoch, i])
-            arr = stretch_for_label(augment(arr, rng, self.tight), len(self.labels[i]), self.reduction)
+            arr = stretch_for_label(augment(arr, rng, self.tight, self.width_scale), len(self.labels[i]),
+                                    self.reduction)
         return arr, self.labels[i]
 
 

@@ -26,7 +26,7 @@ from random_seed import seed_everything
 
 from . import DIGITS
 from .codec import Codec
-from .data import NORMALISATION, ImageSet, epoch_batches, loader
+from .data import NORMALISATION, WIDTH_SCALE, ImageSet, check_width_scale, epoch_batches, loader
 from .errors import CheckpointError, DigitseqError
 from .metrics import evaluate
 from .models import (
@@ -67,6 +67,7 @@ class TrainConfig:
     blank_bias: float | None = None   # CRNN: initial output bias of the CTC blank (None: PyTorch's default)
     augment: bool = True              # on-the-fly augmentation of training images
     tight: float = 0.0                # ... of which this share is cut tight to its ink (data.cut_tight; 0: off)
+    width_scale: tuple[float, float] = WIDTH_SCALE   # ... half of them made this many times as wide (uniform)
     textline: bool = True             # images were cropped to their text line (digitseq.textline); the
                                       # checkpoint records it so recognition preprocesses the same way
     margin: int | None = None         # CRNN: columns of background recognition puts after each image (validation
@@ -269,10 +270,11 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
         raise DigitseqError(f"tight must be a share between 0 and 1, not {cfg.tight!r}")
     rank, world = distributed()
     log = (log or tqdm.write) if rank == 0 else (lambda _msg: None)
+    width_scale = check_width_scale(cfg.width_scale)
     if hasattr(train_set, "tight"):    # an ImageSet; a RenderedDataset draws fresh images and augments none
-        train_set.tight = cfg.tight
-    elif cfg.tight:
-        log(f"tight={cfg.tight} has no effect: this training set is rendered fresh and not augmented")
+        train_set.tight, train_set.width_scale = cfg.tight, width_scale
+    elif cfg.tight or width_scale != WIDTH_SCALE:
+        log("tight and width_scale have no effect: this training set is rendered fresh and not augmented")
     progress = progress and rank == 0
     device = resolve_device(cfg.device)
     model.to(device)

@@ -89,6 +89,18 @@ def test_train_tight_is_a_share_and_is_recorded(digits_dir, capsys, tmp_path):
     assert torch.load(tmp_path / "ok" / "crnn.pt", weights_only=True)["train"]["config"]["tight"] == 0.3
 
 
+def test_train_width_scale_is_a_range_and_is_recorded(digits_dir, capsys, tmp_path):
+    common = ["--val", digits_dir, "--epochs", "1", "--batch-size", "8"]
+    for bad in ["1.2,0.8", "0.6", "a,b"]:
+        with pytest.raises(SystemExit) as exc:
+            run(["train", digits_dir, *common, "--width-scale", bad, "--out", tmp_path / "bad"], capsys)
+        assert exc.value.code == 2 and "LOW" in capsys.readouterr().err and not (tmp_path / "bad").exists()
+    code, _, err = run(["train", digits_dir, *common, "--width-scale", "0.6,1.25", "--out", tmp_path / "ok"], capsys)
+    assert code == 0, err
+    config = torch.load(tmp_path / "ok" / "crnn.pt", weights_only=True)["train"]["config"]
+    assert tuple(config["width_scale"]) == (0.6, 1.25)
+
+
 def test_train_reads_several_sources_cropped_as_recognition_will(digits_dir, capsys, tmp_path, monkeypatch):
     """Fine-tuning crops training and validation images to their text line when the --init model was trained so
     (recognition will crop them); --no-textline does not, and the checkpoint says which. Before, the CLI trained on

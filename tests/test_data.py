@@ -241,6 +241,39 @@ def test_augment_cuts_tight_only_when_asked_and_draws_nothing_for_it_otherwise()
     assert all(inked_edges(t) for t in tight) and not any(inked_edges(p) for p in plain)
 
 
+def test_augment_width_scale_sets_the_range_of_the_width_draw_and_nothing_else():
+    from digitseq.data import augment
+
+    arr = np.full((32, 64), 220, np.uint8)
+    arr[6:26, 4:60:4] = 0
+    scaled = 0
+    for s in range(20):   # the same draws either way: only the width factor differs
+        half = augment(arr, np.random.default_rng(s), width_scale=(0.5, 0.5))
+        double = augment(arr, np.random.default_rng(s), width_scale=(2.0, 2.0))
+        assert half.shape[0] == double.shape[0] == 32
+        if half.shape[1] == double.shape[1]:      # this image drew no width scale
+            assert np.array_equal(half, double)
+        else:                                     # it did: one is four times as wide as the other
+            assert abs(double.shape[1] - 4 * half.shape[1]) <= 2
+            scaled += 1
+    assert 4 <= scaled <= 16                      # about half the images
+
+
+def test_train_config_width_scale_reaches_the_training_set_and_is_checked(tmp_path):
+    from digitseq.errors import DigitseqError
+    from digitseq.train import TrainConfig, train_crnn
+
+    arr = np.full((32, 44), 220, np.uint8)
+    arr[6:26, 4:40:4] = 0
+    train, val = ImageSet([arr] * 4, ["12"] * 4, augment=True), ImageSet([arr] * 2, ["12"] * 2)
+    for bad in [(1.2, 0.8), (0.0, 1.0), (0.5,), "wide"]:
+        with pytest.raises(DigitseqError, match="width_scale"):
+            train_crnn(train, val, tmp_path / "m.pt", TrainConfig(epochs=1, width_scale=bad), alphabet="0123456789")
+    train_crnn(train, val, tmp_path / "m.pt", TrainConfig(epochs=1, batch_size=4, width_scale=[0.6, 1.25],
+                                                          device="cpu"), alphabet="0123456789", progress=False)
+    assert train.width_scale == (0.6, 1.25)
+
+
 def test_train_config_tight_reaches_the_training_set_and_is_checked(tmp_path):
     from digitseq.errors import DigitseqError
     from digitseq.train import TrainConfig, train_crnn
