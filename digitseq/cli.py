@@ -36,13 +36,14 @@ def _share(value: str) -> float:
 
 
 def _width_scale(value: str) -> tuple[float, float]:
+    """``LOW,HIGH`` checked as training checks ``TrainConfig.width_scale`` (only ``train`` has the option, and it
+    imports torch anyway)."""
+    from .data import check_width_scale
+
     try:
-        low, high = (float(v) for v in value.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be two numbers LOW,HIGH, got {value!r}") from None
-    if not 0.0 < low <= high <= 10.0:
-        raise argparse.ArgumentTypeError(f"must satisfy 0 < LOW <= HIGH <= 10, got {value!r}")
-    return low, high
+        return check_width_scale(value.split(","))
+    except DigitseqError:
+        raise argparse.ArgumentTypeError(f"must be two numbers LOW,HIGH with 0 < LOW <= HIGH <= 10, got {value!r}") from None
 
 
 def _non_negative(value: str) -> int:
