@@ -332,11 +332,10 @@ def with_overrides(params: dict[str, dict], init: str | None = None, config: lis
     return params
 
 
-PARTNER_KEYS = ("tta_partner", "tta_partner_looks")
-
 # The second look's partner is named in a model's preprocessing, not trained: training leaves its name out (a model
 # fine-tuned on a user's data reads alone; how a partner given to it reads, ``tta_partner_looks``, is kept from the
 # model it continued), and shipping puts back the one the replaced model named.
+PARTNER_KEYS = ("tta_partner", "tta_partner_looks")
 
 
 def shipped_partner(name: str, checkpoint: Path) -> dict:
