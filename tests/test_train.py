@@ -227,6 +227,15 @@ def test_amp_auto_uses_bf16_on_a_gpu_and_on_a_cpu_that_has_it(monkeypatch):
         assert uses_bf16("auto", cpu) is native
 
 
+@pytest.mark.parametrize("native", [True, False])
+def test_bf16_asked_for_on_a_cpu_without_it_says_it_will_be_slow(tmp_path, sets, monkeypatch, native):
+    monkeypatch.setattr(train_mod, "cpu_has_bf16", lambda: native)
+    said = []
+    train_crnn(sets[0], sets[1], tmp_path / "crnn.pt", cfg(epochs=1, amp="bf16", device="cpu"), "0123456789", TINY,
+               progress=False, log=said.append)
+    assert (train_mod.BF16_EMULATED in said) is not native
+
+
 def test_a_continued_model_keeps_how_its_partner_reads_for_its_own_alphabet_only(tmp_path, sets):
     train, val = sets
     first = train_crnn(train, val, tmp_path / "a" / "crnn.pt", cfg(epochs=1), "0123456789", TINY, progress=False,
