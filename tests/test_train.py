@@ -1,3 +1,6 @@
+import os
+import signal
+
 import pytest
 import torch
 
@@ -7,6 +10,7 @@ from digitseq.errors import CheckpointError, DigitseqError
 from digitseq.models import load_checkpoint
 from digitseq.train import (
     TrainConfig,
+    ctc_loss,
     feature_height,
     pretrain_cnn,
     resolve_arch,
@@ -225,6 +229,23 @@ def test_amp_auto_uses_bf16_on_a_gpu_and_on_a_cpu_that_has_it(monkeypatch):
     for native in (True, False):
         monkeypatch.setattr(train_mod, "cpu_has_bf16", lambda native=native: native)
         assert uses_bf16("auto", cpu) is native
+
+
+def test_sigterm_saves_the_epoch_under_way_for_resume_and_puts_the_handler_back(tmp_path, sets, monkeypatch):
+    calls = []
+
+    def loss_then_sigterm(*args, **kw):        # the signal arrives in the third batch, as a scheduler's kill would
+        calls.append(1)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return ctc_loss(*args, **kw)
+
+    monkeypatch.setattr(train_mod, "ctc_loss", loss_then_sigterm)
+    before = signal.getsignal(signal.SIGTERM)
+    res = train_crnn(sets[0], sets[1], tmp_path / "crnn.pt", cfg(epochs=2), "0123456789", TINY, progress=False,
+                     log=quiet)
+    assert res.interrupted and signal.getsignal(signal.SIGTERM) is before
+    assert load_checkpoint(res.last_path)["resume"]["batch"] in (2, 3)     # the batches done before it stopped
 
 
 @pytest.mark.parametrize("native", [True, False])
