@@ -2,17 +2,25 @@
 
     python benchmarks/bench_train.py [--images 2048] [--repeat 3]
     python benchmarks/bench_train.py --amp [--repeat 3]     # float32 against bf16 autocast (TrainConfig.amp)
+    python benchmarks/bench_train.py --jemalloc /usr/lib/x86_64-linux-gnu/libjemalloc.so.2   # glibc malloc or it
 
 Full training steps (conv blocks trainable, AdamW, CTC) on augmented 1-20-digit images held in memory,
 with DataLoader workers 0 (data prepared in the training process) and 1 (prepared alongside). ``--amp``: workers
 0, the forward pass in float32 and under bf16 autocast, interleaved epoch by epoch, for the digit model's shape and
 the ASCII model's wide stack (32-64-128-192, GRU 160; 95 classes); writes ``results/bench_train_amp.json``.
+``--jemalloc LIB``: workers 0, float32, each epoch in a process of its own, with glibc's malloc and with jemalloc
+preloaded (``LD_PRELOAD=LIB``, ``MALLOC_CONF`` as ``JEMALLOC_CONF``: freed pages kept, never handed back), interleaved,
+for the digit model's shape and the ASCII partner's wider stack at height 48 (48-96-192-288); each epoch's samples/s,
+minor page faults and peak memory; writes ``results/bench_train_jemalloc.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +37,9 @@ from digitseq.models import build_model  # noqa: E402
 from digitseq.train import ctc_loss  # noqa: E402
 
 ASCII_ARCH = {"channels": [32, 64, 128, 192], "rnn_hidden": 160}
+ASCII_H48_WIDE = {"channels": [48, 96, 192, 288], "rnn_hidden": 160, "input_height": 48}
+SHAPES = {"digits": (None, 11), "ascii_h48_wide": (ASCII_H48_WIDE, 95)}
+JEMALLOC_CONF = "dirty_decay_ms:-1,muzzy_decay_ms:-1"
 
 
 def one_epoch(ds: ImageSet, workers: int, epoch: int, bf16: bool = False, arch: dict | None = None,
@@ -58,9 +69,15 @@ def main(argv=None) -> dict:
     ap.add_argument("--images", type=int, default=2048)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--amp", action="store_true", help="float32 against bf16 autocast instead of data workers")
+    ap.add_argument("--jemalloc", metavar="LIB", help="glibc's malloc against this jemalloc library, preloaded")
+    ap.add_argument("--child", nargs=2, metavar=("FOLDER", "SHAPE"), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    if a.child:
+        return child_epoch(*a.child)
     with tempfile.TemporaryDirectory() as tmp:
         generate(Path(tmp) / "d", a.images, min_length=1, max_length=20, seed=3, progress=False)
+        if a.jemalloc:
+            return compare_jemalloc(Path(tmp) / "d", a.jemalloc, a.repeat)
         ds = ImageSet.from_folders([Path(tmp) / "d"], augment=True, progress=False)
     if a.amp:
         return compare_amp(ds, a.repeat)
@@ -94,6 +111,49 @@ def compare_amp(ds: ImageSet, repeat: int) -> dict:
         print(f"{name}: float32 {statistics.median(runs[False]):.0f}, bf16 {statistics.median(runs[True]):.0f} "
               f"samples/s: {row['speedup']}x", flush=True)
     write("bench_train_amp", result)
+    return result
+
+
+def child_epoch(folder: str, shape: str) -> dict:
+    """One epoch in this process (``--child``, with whatever allocator it was started with); prints its samples/s,
+    minor page faults and peak resident memory as JSON."""
+    import resource
+
+    arch, classes = SHAPES[shape]
+    ds = ImageSet.from_folders([Path(folder)], augment=True, progress=False,
+                               height=(arch or {}).get("input_height", 32))
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    row = one_epoch(ds, 0, 0, False, arch, classes)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    row.update(page_faults=usage.ru_minflt - faults, peak_mb=usage.ru_maxrss // 1024)
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def compare_jemalloc(folder: Path, lib: str, repeat: int) -> dict:
+    """Samples/s with glibc's malloc and with jemalloc preloaded, one process an epoch, interleaved; the speed-up is
+    the ratio of the medians."""
+    if not Path(lib).is_file():
+        raise SystemExit(f"{lib}: no such file (Debian: apt-get install libjemalloc2)")
+    env = {"default": dict(os.environ), "jemalloc": {**os.environ, "LD_PRELOAD": lib, "MALLOC_CONF": JEMALLOC_CONF}}
+    result = {"threads": torch.get_num_threads(), "jemalloc": lib, "malloc_conf": JEMALLOC_CONF, "train": {}}
+    for shape in SHAPES:
+        runs = {k: [] for k in env}
+        for _ in range(repeat):
+            for name in runs:
+                out = subprocess.run([sys.executable, __file__, "--child", str(folder), shape], env=env[name],
+                                     capture_output=True, text=True, check=True)
+                runs[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
+        row = {k: {m: [round(r[m], 1) if m == "samples_per_s" else r[m] for r in v]
+                   for m in ("samples_per_s", "page_faults", "peak_mb")} for k, v in runs.items()}
+        med = {k: statistics.median(v["samples_per_s"]) for k, v in row.items()}
+        row["speedup"] = round(med["jemalloc"] / med["default"], 2)
+        result["train"][shape] = row
+        print(f"{shape}: glibc malloc {med['default']:.1f}, jemalloc {med['jemalloc']:.1f} samples/s: "
+              f"{row['speedup']}x (page faults an epoch {statistics.median(row['default']['page_faults']):.0f} -> "
+              f"{statistics.median(row['jemalloc']['page_faults']):.0f}; peak "
+              f"{max(row['default']['peak_mb'])} / {max(row['jemalloc']['peak_mb'])} MB)", flush=True)
+    write("bench_train_jemalloc", result)
     return result
 
 
