@@ -8,13 +8,6 @@ STAMP  := $(VENV)/.installed
 export PYTHONUNBUFFERED := 1
 export MPLBACKEND := Agg
 
-# jemalloc where it is installed (Debian: apt-get install libjemalloc2): training steps here ran 1.5x as fast with it,
-# glibc's malloc mapping and zero-filling each batch's large buffers afresh (benchmarks/bench_train.py --jemalloc;
-# README, "Training in bf16 on the CPU"). Nothing changes where it is absent.
-comma    := ,
-JEMALLOC := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /usr/lib/aarch64-linux-gnu/libjemalloc.so.2))
-ALLOC    := $(if $(JEMALLOC),LD_PRELOAD=$(JEMALLOC) MALLOC_CONF=dirty_decay_ms:-1$(comma)muzzy_decay_ms:-1)
-
 .PHONY: run test lint bench bench-foreign bench-peers ablation release release-ascii setup clean notebooks
 
 setup: $(STAMP)
@@ -28,14 +21,14 @@ $(STAMP): requirements.txt requirements-train.txt requirements-dev.txt pyproject
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(ALLOC) $(PY) -m digitseq.pipeline
+	$(PY) -m digitseq.pipeline
 
 # The shipped weights: the same notebooks with a larger budget, then copied into digitseq/weights/.
 release: $(STAMP)
-	$(ALLOC) $(PY) -m digitseq.pipeline --preset release
+	$(PY) -m digitseq.pipeline --preset release
 
 release-ascii: $(STAMP)
-	$(ALLOC) $(PY) -m digitseq.pipeline --preset release-ascii
+	$(PY) -m digitseq.pipeline --preset release-ascii
 
 test: $(STAMP)
 	$(PY) -m ruff check .

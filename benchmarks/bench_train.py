@@ -9,7 +9,8 @@ with DataLoader workers 0 (data prepared in the training process) and 1 (prepare
 0, the forward pass in float32 and under bf16 autocast, interleaved epoch by epoch, for the digit model's shape and
 the ASCII model's wide stack (32-64-128-192, GRU 160; 95 classes); writes ``results/bench_train_amp.json``.
 ``--jemalloc LIB``: workers 0, float32, each epoch in a process of its own, with glibc's malloc and with jemalloc
-preloaded (``LD_PRELOAD=LIB``, ``MALLOC_CONF`` as ``JEMALLOC_CONF``: freed pages kept, never handed back), interleaved,
+preloaded (``LD_PRELOAD=LIB``, ``MALLOC_CONF`` as ``JEMALLOC_CONF``: freed pages kept, never handed back; ``--malloc-conf ''``:
+jemalloc's defaults, written to ``results/bench_train_jemalloc_default_decay.json``), interleaved,
 for the digit model's shape and the ASCII partner's wider stack at height 48 (48-96-192-288); each epoch's samples/s,
 minor page faults and peak memory; writes ``results/bench_train_jemalloc.json``.
 """
@@ -70,6 +71,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--amp", action="store_true", help="float32 against bf16 autocast instead of data workers")
     ap.add_argument("--jemalloc", metavar="LIB", help="glibc's malloc against this jemalloc library, preloaded")
+    ap.add_argument("--malloc-conf", default=JEMALLOC_CONF,
+                    help=f"jemalloc's MALLOC_CONF with --jemalloc ('' for its defaults; default {JEMALLOC_CONF})")
     ap.add_argument("--child", nargs=2, metavar=("FOLDER", "SHAPE"), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.child:
@@ -77,7 +80,7 @@ def main(argv=None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         generate(Path(tmp) / "d", a.images, min_length=1, max_length=20, seed=3, progress=False)
         if a.jemalloc:
-            return compare_jemalloc(Path(tmp) / "d", a.jemalloc, a.repeat)
+            return compare_jemalloc(Path(tmp) / "d", a.jemalloc, a.repeat, a.malloc_conf)
         ds = ImageSet.from_folders([Path(tmp) / "d"], augment=True, progress=False)
     if a.amp:
         return compare_amp(ds, a.repeat)
@@ -130,13 +133,13 @@ def child_epoch(folder: str, shape: str) -> dict:
     return row
 
 
-def compare_jemalloc(folder: Path, lib: str, repeat: int) -> dict:
+def compare_jemalloc(folder: Path, lib: str, repeat: int, conf: str = JEMALLOC_CONF) -> dict:
     """Samples/s with glibc's malloc and with jemalloc preloaded, one process an epoch, interleaved; the speed-up is
     the ratio of the medians."""
     if not Path(lib).is_file():
         raise SystemExit(f"{lib}: no such file (Debian: apt-get install libjemalloc2)")
-    env = {"default": dict(os.environ), "jemalloc": {**os.environ, "LD_PRELOAD": lib, "MALLOC_CONF": JEMALLOC_CONF}}
-    result = {"threads": torch.get_num_threads(), "jemalloc": lib, "malloc_conf": JEMALLOC_CONF, "train": {}}
+    env = {"default": dict(os.environ), "jemalloc": {**os.environ, "LD_PRELOAD": lib, **({"MALLOC_CONF": conf} if conf else {})}}
+    result = {"threads": torch.get_num_threads(), "jemalloc": lib, "malloc_conf": conf, "train": {}}
     for shape in SHAPES:
         runs = {k: [] for k in env}
         for _ in range(repeat):
@@ -153,7 +156,7 @@ def compare_jemalloc(folder: Path, lib: str, repeat: int) -> dict:
               f"{row['speedup']}x (page faults an epoch {statistics.median(row['default']['page_faults']):.0f} -> "
               f"{statistics.median(row['jemalloc']['page_faults']):.0f}; peak "
               f"{max(row['default']['peak_mb'])} / {max(row['jemalloc']['peak_mb'])} MB)", flush=True)
-    write("bench_train_jemalloc", result)
+    write("bench_train_jemalloc" + ("" if conf == JEMALLOC_CONF else "_default_decay" if not conf else "_conf"), result)
     return result
 
 
