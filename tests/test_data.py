@@ -224,6 +224,17 @@ def test_cut_tight_leaves_no_margin_and_keeps_the_height():
     assert cut_tight(blank, np.random.default_rng(0)) is blank
 
 
+def test_cut_tight_leaves_an_image_whose_ink_is_a_flat_rule_as_it_is():
+    from digitseq.data import MAX_WIDTH, cut_tight
+
+    arr = np.full((48, 300), 220, np.uint8)
+    arr[30:32, 10:290] = 20                         # ink two rows tall: cut and brought to 48 rows, 6,720 wide
+    assert 280 * 48 / 2 > MAX_WIDTH
+    assert cut_tight(arr, np.random.default_rng(0)) is arr
+    arr[20:32, 10:290] = 20                         # twelve rows: 1,120 wide, a cut like any other
+    assert cut_tight(arr, np.random.default_rng(0)).shape == (48, 1120)
+
+
 def test_augment_cuts_tight_only_when_asked_and_draws_nothing_for_it_otherwise():
     from digitseq.data import augment
 
