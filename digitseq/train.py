@@ -178,9 +178,10 @@ BF16_EMULATED = ("amp bf16: this CPU has no bf16 instructions (AVX512-BF16 / AMX
 
 @contextmanager
 def stop_signal_interrupts():
-    """Within: SIGTERM (what ``kill``, schedulers and CI time-outs send) interrupts training as Ctrl-C does, so the
-    epoch under way is saved to ``last.pt`` for ``--resume`` instead of lost; the previous handler comes back after.
-    Only in the main thread (Python delivers signals there); elsewhere nothing changes."""
+    """Within (it decorates :func:`fit`): SIGTERM (what ``kill``, schedulers and CI time-outs send) interrupts
+    training as Ctrl-C does, so the epoch under way is saved to ``last.pt`` for ``--resume`` instead of lost; the
+    previous handler comes back after. Only in the main thread (Python delivers signals there); elsewhere nothing
+    changes."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -286,6 +287,7 @@ def epochs_within_budget(budget: float, elapsed: float, epoch_seconds: float) ->
 
 # --------------------------------------------------------------------------- the engine
 
+@stop_signal_interrupts()
 def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, val_set: ImageSet,
         cfg: TrainConfig, out: str | Path, phases: list[Phase], arch: dict, resume: dict | None = None,
         progress: bool = True, log: Callable[[str], None] | None = None, extra: dict | None = None) -> TrainResult:
@@ -351,119 +353,118 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
                               "batch": batch, "loss": list(loss)})
         return ck
 
-    with stop_signal_interrupts():
-        for phase_i, phase in enumerate(phases):
-            if phase_i < start_phase or phase.epochs <= 0:
-                continue
-            if kind == "crnn":
-                model.freeze_features(phase.freeze)
-            params = [p for p in model.parameters() if p.requires_grad]
-            net = model
-            if world > 1:
-                net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-            opt = make_optimizer(cfg, params, phase.lr)
-            n_batches = len(epoch_batches(train_set, cfg.batch_size, False, rank=rank, world_size=world))
-            sched = make_scheduler(cfg, opt, phase.lr, n_batches, phase.epochs)
-            stopper = EarlyStopping(cfg.patience, mode="max", min_delta=cfg.min_delta)
-            first_epoch = 0
-            if resume is not None and phase_i == start_phase:
-                opt.load_state_dict(resume["optimizer"])
-                sched.load_state_dict(resume["scheduler"])
-                stopper.load_state_dict(resume["stopper"])
-                first_epoch = start_epoch
-                resume = None
-            log(f"phase {phase.name}: {phase.epochs} epochs, lr {phase.lr:g}, "
-                f"{sum(p.numel() for p in params):,} trainable parameters, {len(train_set):,} images, device {device}")
-            stop_reason = None
-            for epoch in range(first_epoch, phase.epochs):
-                model.train()
-                epoch_t = time.time()
-                total, count = 0.0, 0
-                skip = 0
-                if start_batch and epoch == first_epoch and phase_i == start_phase:
-                    skip, (total, count), start_batch = start_batch, start_loss, 0   # continue inside the epoch
-                done = skip
-                bar = tqdm(loader(train_set, cfg.batch_size, True, cfg.seed, epoch + 1000 * phase_i, cfg.workers, skip=skip,
-                                  rank=rank, world_size=world),
-                           total=n_batches, initial=skip, desc=f"{phase.name} {epoch + 1}/{phase.epochs}", leave=False,
-                           disable=not progress, unit="batch")
-                try:
-                    for x, widths, labels in bar:
-                        x = x.to(device, non_blocking=True)
-                        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-                            loss = loss_fn(model, codec, x, widths, labels, net=net)
-                        opt.zero_grad(set_to_none=True)
-                        if torch.isfinite(loss):
-                            loss.backward()
-                            if cfg.clip:
-                                torch.nn.utils.clip_grad_norm_(params, cfg.clip)
-                            opt.step()
-                            total += loss.item() * len(labels)
-                            count += len(labels)
-                        sched.step()
-                        step += 1
-                        done += 1
-                        lr = opt.param_groups[0]["lr"]
-                        steps.append({"step": step, "loss": round(loss.item(), 5), "lr": lr})
-                        if writer:
-                            writer.add_scalar("train/loss", loss.item(), step)
-                            writer.add_scalar("train/lr", lr, step)
-                        bar.set_postfix(loss=f"{loss.item():.4f}", lr=f"{lr:.2e}", refresh=False)
-                        if cfg.max_steps and step >= cfg.max_steps:
-                            stop_reason = f"max_steps {cfg.max_steps} reached"
-                            break
-                except KeyboardInterrupt:
-                    # Saved with the number of batches done: resuming skips them and finishes this epoch.
-                    if rank == 0:
-                        save_checkpoint(checkpoint(True, phase_i, epoch, opt, sched, stopper, done, (total, count)),
-                                        last_path)
-                    log(f"interrupted in epoch {epoch + 1} after {done} batches: progress saved to {last_path}; "
-                        f"continue with --resume {last_path}")
-                    interrupted = True
-                    break
-                finally:
-                    bar.close()
-
-                val, preds = validate(model, kind, codec, val_set, device, cfg.margin or 0)
-                metric = val["sequence_accuracy"]
-                stopper.step(metric)
-                row = {"phase": phase.name, "epoch": len(history) + 1, "train_loss": total / max(count, 1),
-                       "val": val, "blank_fraction": sum(p == "" for p in preds) / max(len(preds), 1), "lr": opt.param_groups[0]["lr"], "seconds": round(time.time() - epoch_t, 1),
-                       "elapsed": round(time.time() - t0, 1), "step": step}
-                history.append(row)
-                improved = best is None or metric > best
-                if improved:
-                    best = metric
-                if improved or cfg.keep == "last":
-                    save(out, False, phase_i, epoch + 1)
-                save(last_path, True, phase_i, epoch + 1, opt, sched, stopper)
-                if writer:
-                    writer.add_scalar("val/sequence_accuracy", metric, step)
-                    writer.add_scalar("val/char_accuracy", val["char_accuracy"], step)
-                log(f"{phase.name} epoch {epoch + 1}/{phase.epochs}  loss {row['train_loss']:.4f}  "
-                    f"val seq acc {metric:.4f}  char acc {val['char_accuracy']:.4f}  ({row['seconds']:.0f}s)"
-                    + ("  * best" if improved else ""))
-                for t, p in list(zip(val_set.labels, preds))[:cfg.show_predictions]:
-                    log(f"    {t!r:>24} -> {p!r:<24} {'ok' if t == p else 'WRONG'}")
-                if stopper.should_stop:
-                    stop_reason = f"no improvement for {cfg.patience} epochs"
-                if cfg.time_budget and time.time() - t0 > cfg.time_budget:
-                    stop_reason = f"time budget {cfg.time_budget:.0f}s used"
-                whole = epoch == first_epoch and not skip       # (an epoch resumed midway took less than an epoch)
-                if cfg.time_budget and not stop_reason and whole and cfg.schedule == "onecycle":
-                    more = epochs_within_budget(cfg.time_budget, time.time() - t0, row["seconds"])
-                    if more < phase.epochs - epoch - 1:
-                        log(f"note: at {row['seconds']:.0f}s an epoch the time budget ends this phase after about "
-                            f"{epoch + 1 + more} of {phase.epochs} epochs, before its learning rate has annealed; "
-                            "fewer epochs (or a larger time_budget) would complete the schedule")
-                if stop_reason:
-                    log(f"{phase.name}: stopping ({stop_reason})")
-                    break
-            if interrupted or (stop_reason and "budget" in stop_reason) or (stop_reason and "max_steps" in stop_reason):
+    for phase_i, phase in enumerate(phases):
+        if phase_i < start_phase or phase.epochs <= 0:
+            continue
+        if kind == "crnn":
+            model.freeze_features(phase.freeze)
+        params = [p for p in model.parameters() if p.requires_grad]
+        net = model
+        if world > 1:
+            net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        opt = make_optimizer(cfg, params, phase.lr)
+        n_batches = len(epoch_batches(train_set, cfg.batch_size, False, rank=rank, world_size=world))
+        sched = make_scheduler(cfg, opt, phase.lr, n_batches, phase.epochs)
+        stopper = EarlyStopping(cfg.patience, mode="max", min_delta=cfg.min_delta)
+        first_epoch = 0
+        if resume is not None and phase_i == start_phase:
+            opt.load_state_dict(resume["optimizer"])
+            sched.load_state_dict(resume["scheduler"])
+            stopper.load_state_dict(resume["stopper"])
+            first_epoch = start_epoch
+            resume = None
+        log(f"phase {phase.name}: {phase.epochs} epochs, lr {phase.lr:g}, "
+            f"{sum(p.numel() for p in params):,} trainable parameters, {len(train_set):,} images, device {device}")
+        stop_reason = None
+        for epoch in range(first_epoch, phase.epochs):
+            model.train()
+            epoch_t = time.time()
+            total, count = 0.0, 0
+            skip = 0
+            if start_batch and epoch == first_epoch and phase_i == start_phase:
+                skip, (total, count), start_batch = start_batch, start_loss, 0   # continue inside the epoch
+            done = skip
+            bar = tqdm(loader(train_set, cfg.batch_size, True, cfg.seed, epoch + 1000 * phase_i, cfg.workers, skip=skip,
+                              rank=rank, world_size=world),
+                       total=n_batches, initial=skip, desc=f"{phase.name} {epoch + 1}/{phase.epochs}", leave=False,
+                       disable=not progress, unit="batch")
+            try:
+                for x, widths, labels in bar:
+                    x = x.to(device, non_blocking=True)
+                    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+                        loss = loss_fn(model, codec, x, widths, labels, net=net)
+                    opt.zero_grad(set_to_none=True)
+                    if torch.isfinite(loss):
+                        loss.backward()
+                        if cfg.clip:
+                            torch.nn.utils.clip_grad_norm_(params, cfg.clip)
+                        opt.step()
+                        total += loss.item() * len(labels)
+                        count += len(labels)
+                    sched.step()
+                    step += 1
+                    done += 1
+                    lr = opt.param_groups[0]["lr"]
+                    steps.append({"step": step, "loss": round(loss.item(), 5), "lr": lr})
+                    if writer:
+                        writer.add_scalar("train/loss", loss.item(), step)
+                        writer.add_scalar("train/lr", lr, step)
+                    bar.set_postfix(loss=f"{loss.item():.4f}", lr=f"{lr:.2e}", refresh=False)
+                    if cfg.max_steps and step >= cfg.max_steps:
+                        stop_reason = f"max_steps {cfg.max_steps} reached"
+                        break
+            except KeyboardInterrupt:
+                # Saved with the number of batches done: resuming skips them and finishes this epoch.
+                if rank == 0:
+                    save_checkpoint(checkpoint(True, phase_i, epoch, opt, sched, stopper, done, (total, count)),
+                                    last_path)
+                log(f"interrupted in epoch {epoch + 1} after {done} batches: progress saved to {last_path}; "
+                    f"continue with --resume {last_path}")
+                interrupted = True
                 break
-            # The next phase starts from the weights this phase kept (its best, or with keep="last" its last).
-            if out.exists():
-                model.load_state_dict(load_checkpoint(out)["state_dict"])
+            finally:
+                bar.close()
+
+            val, preds = validate(model, kind, codec, val_set, device, cfg.margin or 0)
+            metric = val["sequence_accuracy"]
+            stopper.step(metric)
+            row = {"phase": phase.name, "epoch": len(history) + 1, "train_loss": total / max(count, 1),
+                   "val": val, "blank_fraction": sum(p == "" for p in preds) / max(len(preds), 1), "lr": opt.param_groups[0]["lr"], "seconds": round(time.time() - epoch_t, 1),
+                   "elapsed": round(time.time() - t0, 1), "step": step}
+            history.append(row)
+            improved = best is None or metric > best
+            if improved:
+                best = metric
+            if improved or cfg.keep == "last":
+                save(out, False, phase_i, epoch + 1)
+            save(last_path, True, phase_i, epoch + 1, opt, sched, stopper)
+            if writer:
+                writer.add_scalar("val/sequence_accuracy", metric, step)
+                writer.add_scalar("val/char_accuracy", val["char_accuracy"], step)
+            log(f"{phase.name} epoch {epoch + 1}/{phase.epochs}  loss {row['train_loss']:.4f}  "
+                f"val seq acc {metric:.4f}  char acc {val['char_accuracy']:.4f}  ({row['seconds']:.0f}s)"
+                + ("  * best" if improved else ""))
+            for t, p in list(zip(val_set.labels, preds))[:cfg.show_predictions]:
+                log(f"    {t!r:>24} -> {p!r:<24} {'ok' if t == p else 'WRONG'}")
+            if stopper.should_stop:
+                stop_reason = f"no improvement for {cfg.patience} epochs"
+            if cfg.time_budget and time.time() - t0 > cfg.time_budget:
+                stop_reason = f"time budget {cfg.time_budget:.0f}s used"
+            whole = epoch == first_epoch and not skip       # (an epoch resumed midway took less than an epoch)
+            if cfg.time_budget and not stop_reason and whole and cfg.schedule == "onecycle":
+                more = epochs_within_budget(cfg.time_budget, time.time() - t0, row["seconds"])
+                if more < phase.epochs - epoch - 1:
+                    log(f"note: at {row['seconds']:.0f}s an epoch the time budget ends this phase after about "
+                        f"{epoch + 1 + more} of {phase.epochs} epochs, before its learning rate has annealed; "
+                        "fewer epochs (or a larger time_budget) would complete the schedule")
+            if stop_reason:
+                log(f"{phase.name}: stopping ({stop_reason})")
+                break
+        if interrupted or (stop_reason and "budget" in stop_reason) or (stop_reason and "max_steps" in stop_reason):
+            break
+        # The next phase starts from the weights this phase kept (its best, or with keep="last" its last).
+        if out.exists():
+            model.load_state_dict(load_checkpoint(out)["state_dict"])
     if writer:
         writer.close()
     if world > 1:
