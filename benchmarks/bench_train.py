@@ -119,7 +119,10 @@ def compare_amp(ds: ImageSet, repeat: int) -> dict:
 
 def child_epoch(folder: str, shape: str) -> dict:
     """One epoch in this process (``--child``, with whatever allocator it was started with); prints its samples/s,
-    minor page faults and peak resident memory as JSON."""
+    minor page faults and peak resident memory as JSON. The peak is this process's ``ru_maxrss``, which carries the
+    launching benchmark process's peak across fork and exec (``common.whole_process`` avoids that with a bare
+    launcher, but it keeps no standard output); that parent peaks at ~230 MB (images drawn, torch imported), below
+    every epoch's own peak (1 GB and more), so the maximum is the epoch's."""
     import resource
 
     arch, classes = SHAPES[shape]
