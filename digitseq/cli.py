@@ -19,6 +19,7 @@ from .errors import DigitseqError
 
 EXIT_USER_ERROR = 2
 EXIT_SOME_FAILED = 1   # recognize: some files could not be read; the others' results were written
+TRAIN_MODULES = ("torch", "matplotlib", "onnx")   # what `pip install 'digitseq[train]'` adds to the runtime
 
 
 def _positive(value: str) -> int:
@@ -77,7 +78,8 @@ def _data_args(p: argparse.ArgumentParser, name: str = "data", help_: str = "") 
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", help="digits (the default), ascii, or a .pt / .onnx path")
+    p.add_argument("--model", help="digits (the default), ascii, or a .pt / .onnx path (a file or folder of "
+                                   "a shipped model's name: ./digits)")
     p.add_argument("--backend", choices=["auto", "onnx", "torch"], default="auto",
                    help="auto: the .onnx of a named model (onnxruntime, no torch), a path as what it is")
     p.add_argument("--textline", action=argparse.BooleanOptionalAction, default=None,
@@ -198,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     _data_args(e)
     _model_args(e)
     e.add_argument("--json", help="also write the metrics to this JSON file")
-    e.add_argument("--errors", type=int, default=0, metavar="N", help="show the N worst errors")
+    e.add_argument("--errors", type=_non_negative, default=0, metavar="N", help="show the N worst errors")
     e.add_argument("--beam-width", type=_positive, default=1)
     e.add_argument("--batch-size", type=_positive, default=128)
     e.add_argument("--force", action="store_true", help="overwrite --json if it exists")
@@ -319,12 +321,20 @@ def _open_output(path: str | None, force: bool):
         return sys.stdout
     p = Path(path)
     _check_output(p, force)
-    if not p.parent.exists():
-        p.parent.mkdir(parents=True)
+    _make_parent(p)
     try:
-        return open(p, "w", newline="", encoding="utf-8")
+        # A file name that is not UTF-8 (from a latin-1 archive, say) goes out as the bytes it was on disk.
+        return open(p, "w", newline="", encoding="utf-8", errors="surrogateescape")
     except OSError as exc:
         raise DigitseqError(f"{p}: cannot write ({exc.strerror})") from None
+
+
+def _make_parent(path: Path) -> None:
+    """Create ``path``'s folder if it is missing, with a one-line error where it cannot be (a file in the way)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DigitseqError(f"{path}: cannot create its folder {path.parent} ({exc.strerror})") from None
 
 
 class _RowWriter:
@@ -364,6 +374,8 @@ def cmd_recognize(a) -> int:
     rec = Recognizer.load(a.model, backend=a.backend, textline=a.textline, threads=a.threads, margin=a.margin,
                           tta=a.tta, readings=a.readings, partner=a.partner, pad_edges=a.pad_edges)
     out = _open_output(a.output, a.force)
+    if out is sys.stdout and hasattr(out, "reconfigure"):
+        out.reconfigure(errors="surrogateescape")   # non-UTF-8 file names, as the shell shows them
     t0 = time.perf_counter()
     writer, failed = _RowWriter(out, a.format, a.raw), 0
     try:
@@ -386,16 +398,20 @@ def cmd_recognize(a) -> int:
 def cmd_evaluate(a) -> int:
     from .evaluate import evaluate_folder, format_report
 
-    if a.json:
+    if a.json:   # checked before the evaluation, so that its work is not lost to a path that cannot be written
         _check_output(Path(a.json), a.force)
+        _make_parent(Path(a.json))
     report = evaluate_folder(a.data, a.model, images=a.images, beam_width=a.beam_width, batch_size=a.batch_size,
                              errors=a.errors, backend=a.backend, textline=a.textline, threads=a.threads,
                              margin=a.margin, tta=a.tta, readings=a.readings, partner=a.partner,
                              pad_edges=a.pad_edges)
     print(format_report(report))
     if a.json:
-        Path(a.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(a.json).write_text(json.dumps(report, indent=1, ensure_ascii=False))
+        try:
+            Path(a.json).write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8",
+                                    errors="surrogateescape")
+        except OSError as exc:
+            raise DigitseqError(f"{a.json}: cannot write ({exc.strerror}); the report is above") from None
     return 0
 
 
@@ -420,6 +436,12 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except DigitseqError as exc:
         print(f"digitseq: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except ModuleNotFoundError as exc:   # the runtime install (no torch) running train, pretrain or export
+        if (exc.name or "").split(".")[0] not in TRAIN_MODULES:
+            raise
+        print(f"digitseq: error: {args.command} needs {exc.name}, which the runtime install leaves out: "
+              "pip install 'digitseq[train]'", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("digitseq: interrupted", file=sys.stderr)

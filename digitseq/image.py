@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -82,9 +83,17 @@ def read_labels(source: str | Path, images: str | Path | None = None, alphabet: 
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     csv_path, root = resolve_source(source, images)
+    rows: list[list[str]] = []
     try:
         with open(csv_path, newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh))
+            reader = csv.reader(fh)
+            last = 0            # the line the last good record ended on
+            for row in reader:
+                rows.append(row)
+                last = reader.line_num
+    except csv.Error as exc:    # e.g. a stray quote swallowing the rest of the file into one field
+        raise DataError(f"{csv_path}: line {last + 1}: cannot parse the CSV record starting there ({exc}; "
+                        "an unclosed quote?)") from None
     except UnicodeDecodeError as exc:
         raise DataError(f"{csv_path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
@@ -152,7 +161,11 @@ def list_images(paths: Sequence[str | Path]) -> list[Path]:
             found.append(p)
         elif any(c in str(p) for c in "*?["):
             matches = sorted(Path(m) for m in glob.glob(str(p), recursive=True))
-            found.extend(m for m in matches if m.is_file())
+            seen: set[Path] = set()     # "**" follows linked folders, round a loop too: each file once
+            for m in matches:
+                if m.is_file() and (real := m.resolve()) not in seen:
+                    seen.add(real)
+                    found.append(m)
             if not matches:
                 raise DataError(f"{p}: pattern matches no files")
         else:
@@ -175,16 +188,18 @@ def _orientation(img: Image.Image) -> int:
         return 1
 
 
-def open_image(path: str | Path, grey: bool = False) -> Image.Image:
+def open_image(path: str | Path | BinaryIO, grey: bool = False) -> Image.Image:
     """Open and fully decode an image, turning every failure into a one-line DataError.
 
     ``grey=True`` lets a colour JPEG decode straight to its luma channel (the same weights as
     ``convert("L")``, up to rounding, and much faster); other formats decode as they are. An image whose EXIF
     orientation says it was taken turned (a phone's photo) is turned upright, as image viewers show it.
+    ``path`` may also be an open binary file (an encoded image's bytes in ``io.BytesIO``).
     """
-    path = Path(path)
+    source = path if hasattr(path, "read") else Path(path)
+    path = source if isinstance(source, Path) else "image bytes"
     try:
-        with Image.open(path) as img:
+        with Image.open(source) as img:
             if grey and img.format == "JPEG":
                 img.draft("L", None)
             img.load()       # the file is closed on leaving the block; the pixels stay
@@ -196,7 +211,7 @@ def open_image(path: str | Path, grey: bool = False) -> Image.Image:
     except IsADirectoryError:
         raise DataError(f"{path}: a folder, not an image") from None
     except UnidentifiedImageError:
-        if path.is_file() and path.stat().st_size == 0:
+        if isinstance(source, Path) and source.is_file() and source.stat().st_size == 0:
             raise DataError(f"{path}: empty file") from None
         raise DataError(f"{path}: not an image PIL can read") from None
     except Image.DecompressionBombError as exc:
@@ -222,9 +237,11 @@ def to_grey(img: Image.Image | np.ndarray) -> Image.Image:
         return Image.alpha_composite(white, img).convert("L")
     if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         arr = np.asarray(img, dtype=np.float32)
-        top = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
-        if img.mode in ("I", "F") and arr.max() > 0 and top == 65535.0 and arr.max() <= 1.0:
-            top = 1.0
+        peak = float(arr.max(initial=0))
+        # 16-bit images span 0-65535; float images (mode F: float TIFFs) mostly 0-1, as arrays of floats do
+        # (:func:`_array_to_image`); 32-bit integer ones whatever their values reach.
+        top = (65535.0 if img.mode.startswith("I;16") or peak > 255 else
+               1.0 if img.mode == "F" and peak <= 1.0 else 255.0)
         return Image.fromarray(np.clip(arr * (255.0 / top), 0, 255).astype(np.uint8))
     if img.mode == "1":
         return img.convert("L")
@@ -234,8 +251,8 @@ def to_grey(img: Image.Image | np.ndarray) -> Image.Image:
 def _array_to_image(arr: np.ndarray) -> Image.Image:
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[..., 0]
-    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (3, 4)):
-        raise DataError(f"array image must be H×W, H×W×3 or H×W×4, got shape {arr.shape}")
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (2, 3, 4)):
+        raise DataError(f"array image must be H×W, H×W×2 (grey and alpha), H×W×3 or H×W×4, got shape {arr.shape}")
     if arr.dtype != np.uint8:
         arr = arr.astype(np.float32)
         scale = 255.0 if arr.max(initial=0) <= 1.0 else (255.0 / 65535.0 if arr.max() > 255 else 1.0)

@@ -24,6 +24,7 @@ by that partner from its own input array; the readings are pooled (test-time aug
 from __future__ import annotations
 
 import importlib.util
+import io
 import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -37,7 +38,7 @@ from PIL import Image
 from . import WEIGHTS_DIR
 from .codec import Codec, Prediction
 from .errors import CheckpointError, DataError
-from .image import NORMALISATION, default_workers, iter_loaded, load, pad_array, preprocess
+from .image import NORMALISATION, default_workers, iter_loaded, load, open_image, pad_array, preprocess
 from .tta import check_mode, check_readings, choose, second_look, tight, unsure
 
 MODEL_NAMES = ("digits", "ascii")
@@ -54,7 +55,9 @@ def resolve_model(model: str | Path | None = None, backend: str = "auto") -> tup
     if backend not in BACKENDS:
         raise DataError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     model = DEFAULT_MODEL if model is None else model
-    if isinstance(model, str) and model in MODEL_NAMES and not Path(model).exists():
+    # A shipped model's name means that model, whatever the current folder holds (a folder of one's own data
+    # named "digits" must not shadow it); a file or folder of that name is reached as a path: "./digits".
+    if isinstance(model, str) and model in MODEL_NAMES:
         onnx_path, pt_path = WEIGHTS_DIR / f"{model}.onnx", WEIGHTS_DIR / f"{model}.pt"
         if not onnx_path.is_file() and not pt_path.is_file():
             raise CheckpointError(f"model {model!r} is not shipped with this copy of digitseq (no {onnx_path.name} or "
@@ -68,21 +71,47 @@ def resolve_model(model: str | Path | None = None, backend: str = "auto") -> tup
                                   f"{'torch' if backend == 'onnx' else 'onnx'}")
         return path, backend
     path = Path(model)
+    kind = _file_kind(path)
     if backend == "auto":
-        if path.suffix == ".onnx":
+        if kind == "onnx":
             backend = "onnx"
         elif not _installed("torch") and path.with_suffix(".onnx").is_file():
             backend = "onnx"   # a .pt without torch: its ONNX export beside it will do
         else:
             backend = "torch"
-    if backend == "onnx" and path.suffix == ".pt":
+    if backend == "onnx" and kind == "torch" and path.suffix.lower() in (".pt", ".pth"):
         path = path.with_suffix(".onnx")
-    if backend == "torch" and path.suffix == ".onnx":
+        kind = _file_kind(path)
+    if backend == "torch" and kind == "onnx":
         raise CheckpointError(f"{path}: an ONNX model runs with --backend onnx (or auto), not torch")
     if not path.exists():
         hint = "" if path.suffix else f" (shipped model names: {', '.join(MODEL_NAMES)})"
         raise CheckpointError(f"{path}: model not found{hint}")
+    if kind is None:
+        raise CheckpointError(f"{path}: not a model (expected an .onnx file, a .pt checkpoint or a folder holding one)")
     return path, backend
+
+
+def _file_kind(path: Path) -> str | None:
+    """"onnx" or "torch" for what ``path`` holds, by its suffix (any case) or, without a known one, its first
+    bytes (a torch checkpoint is a zip archive or a pickle; an ONNX model a protobuf whose first field is its IR
+    version); "torch" for a folder (a checkpoint's folder) and for a path that does not exist yet; None for a file
+    that is neither."""
+    suffix = path.suffix.lower()
+    if suffix == ".onnx":
+        return "onnx"
+    if suffix in (".pt", ".pth") or not path.is_file():
+        return "torch"
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError:
+        return "torch"      # unreadable: the loader says so in its own words
+    if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":
+        return "torch"
+    if head[:1] == b"\x08":
+        return "onnx"
+    return None
 
 
 class TorchModel:
@@ -337,6 +366,10 @@ class Recognizer:
         margins, filled with the background (:func:`digitseq.textline.crop_to_text`); off by default, because images
         whose text fills them for other reasons (captchas) read worse so (docs/READING.md#pad-edges).
         """
+        if threads is not None and threads < 1:
+            raise DataError(f"threads must be >= 1 (or None for one per core), got {threads}")
+        if margin is not None and margin < 0:
+            raise DataError(f"margin must be >= 0 (or None for the model's own), got {margin}")
         path, backend = resolve_model(model, backend)
         if backend == "onnx":
             from .runtime import OnnxModel
@@ -373,18 +406,25 @@ class Recognizer:
         return self.runner.backend
 
     def prepare(self, image) -> np.ndarray:
-        """A path, PIL image or numpy array → the model's grey input array."""
+        """A path, PIL image, numpy array or an encoded image's bytes → the model's grey input array."""
         if isinstance(image, (str, Path)):
             return load(image, self.input_height, self.textline, self.pad_edges)
+        if isinstance(image, (bytes, bytearray, memoryview)):
+            image = open_image(io.BytesIO(image))
         if isinstance(image, (Image.Image, np.ndarray)):
             return preprocess(image, self.input_height, textline=self.textline, pad_edges=self.pad_edges)
         raise DataError(f"cannot read an image from a {type(image).__name__}")
 
     def predict(self, images, batch_size: int = 128, beam_width: int = 1, raw: bool = False):
-        """Read one image (→ one Prediction) or a list of them (→ a list, same order)."""
-        single = isinstance(images, (str, Path, Image.Image)) or (
+        """Read one image (→ one Prediction) or a list of them (→ a list, same order).
+
+        One image: a path, a PIL image, an encoded image's bytes, or an array H×W, H×W×C (C = 1-4 channels);
+        a list (or any iterable) of those, or an N×H×W array of N grey images, gives a list."""
+        if batch_size < 1:
+            raise DataError(f"batch_size must be >= 1, got {batch_size}")
+        single = isinstance(images, (str, Path, Image.Image, bytes, bytearray, memoryview)) or (
             isinstance(images, np.ndarray) and images.ndim <= 3
-            and not (images.ndim == 3 and images.shape[-1] not in (1, 3, 4)))
+            and not (images.ndim == 3 and images.shape[-1] not in (1, 2, 3, 4)))
         # Nothing else runs beside the network here: an ONNX model gets its session with two threads.
         runner = self.runner.alone() if hasattr(self.runner, "alone") else self.runner
         if single:
@@ -426,6 +466,8 @@ class Recognizer:
         """
         from concurrent.futures import ThreadPoolExecutor
 
+        if batch_size < 1 or window < 1:
+            raise DataError(f"batch_size and window must be >= 1, got {batch_size} and {window}")
         paths = list(paths)
         window = max(window, batch_size)
         items = iter_loaded(paths, self.input_height, self.textline, self.workers or default_workers(),

@@ -228,3 +228,52 @@ def test_overwrite_guard_is_for_regular_files_only(digits_dir, capsys, tmp_path)
     assert_one_line_error(*run(["recognize", image, "--output", target], capsys)[::2], "exists", "--force")
     assert run(["recognize", image, "--output", target, "--force"], capsys)[0] == 0
     assert_one_line_error(*run(["recognize", image, "--output", tmp_path], capsys)[::2], "is a folder")
+
+
+def test_output_paths_that_cannot_be_made_give_one_line_before_the_work(digits_dir, capsys, tmp_path):
+    (tmp_path / "afile").write_text("")
+    image = digits_dir / "000000.png"
+    assert_one_line_error(*run(["recognize", image, "--output", tmp_path / "afile" / "sub" / "o.csv"], capsys)[::2],
+                          "cannot create its folder")
+    code, out, err = run(["evaluate", digits_dir, "--json", tmp_path / "afile" / "m.json"], capsys)
+    assert_one_line_error(code, err, "cannot create its folder")
+    assert out == ""                                # refused before evaluating, not after
+
+
+def test_file_names_that_are_not_utf8_are_written_as_their_bytes(digits_dir, capsys, tmp_path):
+    import os
+    import shutil
+
+    folder = tmp_path / "latin1"
+    folder.mkdir()
+    shutil.copy(digits_dir / "000000.png", folder / "b.png")
+    shutil.copy(digits_dir / "000000.png", os.fsdecode(os.fsencode(folder) + b"/caf\xe9.png"))
+    assert run(["recognize", folder, "--format", "csv", "--output", tmp_path / "o.csv"], capsys)[0] == 0
+    rows = (tmp_path / "o.csv").read_bytes().splitlines()      # the header and both files, the name as on disk
+    assert len(rows) == 3 and any(r.startswith(os.fsencode(folder) + b"/caf\xe9.png,") for r in rows)
+    proc = subprocess.run([sys.executable, "-m", "digitseq", "recognize", str(folder), "--tta", "off"],
+                          capture_output=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"}, cwd=ROOT)
+    assert proc.returncode == 0 and b"caf\xe9.png\t" in proc.stdout and proc.stdout.count(b"\n") == 2
+
+
+def test_a_stray_quote_in_labels_gives_the_line_it_starts_on(digits_dir, capsys, tmp_path):
+    rows = ["filename,label", '000000.png,"1'] + ["000000.png,1"] * 20000
+    (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n")
+    code, _, err = run(["evaluate", tmp_path, "--images", digits_dir], capsys)
+    assert_one_line_error(code, err, "labels.csv: line 2:", "unclosed quote")
+
+
+def test_negative_error_counts_are_refused(digits_dir, capsys):
+    with pytest.raises(SystemExit) as exc:
+        run(["evaluate", digits_dir, "--errors", "-1"], capsys)
+    assert exc.value.code == 2 and "must be >= 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["export", "--onnx", "x.onnx"], ["train", ".", "--val", ".", "--out", "r"]])
+def test_training_commands_without_torch_say_what_to_install(command, tmp_path):
+    code = ("import sys; sys.modules['torch'] = None\n"     # as in the runtime install, where torch is absent
+            "from digitseq.cli import main; sys.exit(main(sys.argv[1:]))")
+    proc = subprocess.run([sys.executable, "-c", code, *command], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.strip() == (f"digitseq: error: {command[0]} needs torch, which the runtime install leaves "
+                                   "out: pip install 'digitseq[train]'")

@@ -77,3 +77,39 @@ def test_a_photo_taken_turned_is_read_upright_as_its_exif_says(digits_dir, tmp_p
     if fmt == "png":                                                  # an EXIF block PIL cannot parse: ignored
         stored.save(turned, exif=b"Exif\x00\x00garbage-garbage")
         assert open_image(turned).size == stored.size
+
+
+def test_float_images_in_0_1_read_like_their_8_bit_copy(tmp_path):
+    from digitseq.image import open_image, to_grey
+
+    grey = (np.arange(60 * 80) % 251).astype(np.uint8).reshape(60, 80)
+    Image.fromarray(grey.astype(np.float32) / 255, "F").save(tmp_path / "f.tif")    # a float TIFF, 0-1
+    for img in (open_image(tmp_path / "f.tif"), Image.fromarray(grey.astype(np.float32) / 255, "F"),
+                grey.astype(np.float32) / 255):
+        assert np.abs(np.asarray(to_grey(img), np.int16) - grey).max() <= 1
+    assert np.array_equal(np.asarray(to_grey(Image.fromarray(grey.astype(np.float32), "F"))), grey)   # 0-255 stays
+
+
+def test_grey_and_alpha_arrays_are_one_image(digits_dir):
+    from digitseq import Recognizer
+    from digitseq.errors import DataError
+
+    rec = Recognizer.load(tta="off")
+    path = digits_dir / "000003.png"
+    la = Image.open(path).convert("LA")
+    one = rec.predict(np.asarray(la))                # H×W×2, not a batch of H images two pixels wide
+    assert not isinstance(one, list) and one.text == rec.predict(la).text == rec.predict(path).text
+    assert rec.predict(path.read_bytes()).text == one.text      # an encoded image's bytes
+    with pytest.raises(DataError, match="image bytes: not an image"):
+        rec.predict(b"not a png")
+    with pytest.raises(DataError, match="batch_size"):
+        rec.predict([path], batch_size=0)
+    with pytest.raises(DataError, match="threads"):
+        Recognizer.load(threads=0)
+
+
+def test_a_glob_through_a_linked_loop_lists_each_file_once(tmp_path):
+    Image.new("L", (20, 10), 255).save(tmp_path / "a.png")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "up").symlink_to("..")      # a loop "**" would follow
+    assert list_images([str(tmp_path / "**" / "*.png")]) == [tmp_path / "a.png"]

@@ -248,3 +248,28 @@ def test_margin_comes_from_the_model_and_reaches_every_path(digits_dir, monkeypa
     with pytest.raises(SystemExit):
         main(["recognize", str(digits_dir), "--margin", "-1"])
     assert "must be >= 0" in capsys.readouterr().err
+
+
+def test_a_folder_named_like_a_shipped_model_does_not_shadow_it(tmp_path, monkeypatch, digits_dir, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "digits").mkdir()                   # the user's own data, say
+    assert resolve_model(None) == resolve_model("digits") and resolve_model("digits")[0].parent.name == "weights"
+    assert main(["recognize", str(digits_dir / "000000.png")]) == 0
+    assert main(["recognize", str(digits_dir / "000000.png"), "--model", "./digits"]) == 2   # as a path: a folder
+    assert "expected one .pt checkpoint in this folder" in capsys.readouterr().err
+
+
+def test_model_files_are_known_by_suffix_in_any_case_or_by_their_first_bytes(tmp_path):
+    onnx = resolve_model("digits", "onnx")[0]
+    upper = tmp_path / "My.ONNX"
+    shutil.copy(onnx, upper)
+    assert resolve_model(upper) == (upper, "onnx")
+    bare = tmp_path / "model"                       # no suffix: an ONNX protobuf, a torch zip
+    shutil.copy(onnx, bare)
+    assert resolve_model(bare) == (bare, "onnx")
+    shutil.copy(resolve_model("digits", "torch")[0], bare)
+    assert resolve_model(bare) == (bare, "torch")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a model")
+    with pytest.raises(CheckpointError, match="notes.txt: not a model"):
+        resolve_model(notes)
