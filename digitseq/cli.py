@@ -47,6 +47,13 @@ def _width_scale(value: str) -> tuple[float, float]:
         raise argparse.ArgumentTypeError(f"must be two numbers LOW,HIGH with 0 < LOW <= HIGH <= 10, got {value!r}") from None
 
 
+def _learning_rate(value: str) -> float:
+    x = float(value)
+    if not 0.0 < x < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {value}")
+    return x
+
+
 def _non_negative(value: str) -> int:
     n = int(value)
     if n < 0:
@@ -120,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--split", choices=["train", "test", "wild"], default="train",
                    help="which font families to use (wild: hard styles never trained on)")
     g.add_argument("--style", choices=["clean", "classic", "augmented", "wild", "captcha", "dots", "zeros"], default="augmented")
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--seed", type=_non_negative, default=0)
     g.add_argument("--alphabet", default=DIGITS)
     g.add_argument("--workers", type=_positive, help="processes (default: all cores)")
     g.add_argument("--force", action="store_true", help="replace an existing output folder")
@@ -133,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=_positive, default=8)
     p.add_argument("--batch-size", type=_positive, default=64)
     p.add_argument("--lr", type=float, default=3e-3)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_non_negative, default=0)
     p.add_argument("--force", action="store_true")
 
     t = sub.add_parser("train", help="train or fine-tune a CRNN on labelled folders (stage 3)")
@@ -158,10 +165,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", help="last.pt of an interrupted run: continue exactly where it stopped")
     t.add_argument("--freeze-cnn", action=argparse.BooleanOptionalAction, default=False,
                    help="keep the conv blocks frozen in the first phase (off by default: see the ablation study)")
-    t.add_argument("--epochs", type=_positive, default=10)
+    t.add_argument("--epochs", type=_positive, help="default 10")
     t.add_argument("--finetune-epochs", type=int, default=0, help="second phase with the conv blocks unfrozen")
-    t.add_argument("--batch-size", type=_positive, default=64)
-    t.add_argument("--lr", type=float, default=3e-3)
+    t.add_argument("--batch-size", type=_positive, help="default 64")
+    t.add_argument("--lr", type=_learning_rate, help="peak learning rate (default 3e-3)")
     t.add_argument("--schedule", choices=["onecycle", "cyclic", "constant"], default="onecycle")
     t.add_argument("--keep", choices=["best", "last"], default="best", help="the model written to --out: the best "
                    "validation epoch's, or the last epoch's (a completed schedule's end)")
@@ -174,8 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--width-scale", type=_width_scale, default=None, metavar="LOW,HIGH",
                    help="half the augmented training images are made LOW to HIGH times as wide (default 0.8,1.25; "
                         "a lower LOW teaches condensed text)")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--workers", type=int, default=0)
+    t.add_argument("--seed", type=_non_negative, default=0)
+    t.add_argument("--workers", type=_non_negative, default=0)
     t.add_argument("--tensorboard", metavar="DIR")
     t.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     t.add_argument("--amp", choices=["auto", "bf16", "off"], default="auto",
@@ -269,8 +276,14 @@ def cmd_train(a) -> int:
     rank, world = init_distributed(a.device)  # under torchrun: one process per rank, data split by batches
 
     out = _out_path(a.out, "crnn.pt")
-    if not a.resume:
-        _check_output(out, a.force)
+    last = out.with_name("last.pt") if out.name != "last.pt" else out.with_name("last-resume.pt")
+    if out.parent.exists() and not out.parent.is_dir():
+        raise DigitseqError(f"--out {a.out}: {out.parent} is a file, not a folder")
+    # Nothing written is overwritten without --force: the model and the run's last.pt, unless this resumes that
+    # very last.pt (which then goes on in place).
+    if not (a.resume and Path(a.resume).resolve() == last.resolve()):
+        for path in (out, last):
+            _check_output(path, a.force)
     alphabet, textline = a.alphabet, True if a.textline is None else a.textline
     arch = {k: v for k, v in (("channels", a.channels), ("rnn_hidden", a.rnn_hidden)) if v}
     if a.init:   # a checkpoint path, or a shipped model by name
@@ -282,8 +295,10 @@ def cmd_train(a) -> int:
         from .models import load_checkpoint
 
         src = load_checkpoint(a.resume)
-        model_arch = src["arch"]
-        alphabet, textline = src["alphabet"], src.get("train", {}).get("config", {}).get("textline", True)
+        _check_resume(a, src)
+        model_arch, run = src["arch"], src["train"]["config"]
+        alphabet, textline = src["alphabet"], run.get("textline", True)
+        a.seed, a.no_augment = run.get("seed", 0), not run.get("augment", True)   # the images as the run had them
     else:
         model_arch, _, src = resolve_arch(arch, a.pretrained, a.init)
         if src is not None:   # fine-tuning keeps the model's alphabet and crop unless told otherwise
@@ -294,7 +309,7 @@ def cmd_train(a) -> int:
     train = _load_set(a.data, a.images, alphabet, augment=not a.no_augment, skip_bad=a.skip_bad, seed=a.seed, **load)
     val = _load_set(a.val, a.val_images, alphabet or "".join(sorted(set("".join(train.labels)))), skip_bad=a.skip_bad,
                     **load)
-    cfg = TrainConfig(epochs=a.epochs, finetune_epochs=a.finetune_epochs, batch_size=a.batch_size, lr=a.lr,
+    cfg = TrainConfig(epochs=a.epochs or 10, finetune_epochs=a.finetune_epochs, batch_size=a.batch_size or 64, lr=a.lr or 3e-3,
                       schedule=a.schedule, keep=a.keep, optimizer=a.optimizer, patience=a.patience, augment=not a.no_augment,
                       tight=a.tight, textline=textline, seed=a.seed, workers=a.workers, tensorboard=a.tensorboard, device=a.device,
                       amp=a.amp, freeze_cnn=a.freeze_cnn,
@@ -313,6 +328,24 @@ def cmd_train(a) -> int:
     print(f"validation sequence accuracy {res.kept_metric:.4f} ({res.keep} epoch; best {res.best_metric:.4f}); "
           f"saved {res.best_path}")
     return 0
+
+
+def _check_resume(a, src: dict) -> None:
+    """One-line errors for a ``--resume`` that cannot do what the command line asks: a checkpoint that is no CRNN
+    run's ``last.pt``, a run that has finished, or training settings given that differ from the run's own."""
+    if src.get("kind") != "crnn" or "resume" not in src:
+        what = "a CRNN run's" if src.get("kind") == "crnn" else f"a {src.get('kind')} checkpoint, not a CRNN run's"
+        raise DigitseqError(f"--resume {a.resume}: {what} checkpoint without training state (use its last.pt)")
+    run, r = src["train"]["config"], src["resume"]
+    phases = src["train"].get("phases") or []
+    if phases and not r.get("batch") and (r["phase"], r["epoch"]) >= (len(phases) - 1, phases[-1]["epochs"]):
+        raise DigitseqError(f"--resume {a.resume}: that run finished all its epochs; to train further, start a new "
+                            f"run from it: --init {a.resume} --out NEW_FOLDER")
+    for option, key in (("epochs", "epochs"), ("batch_size", "batch_size"), ("lr", "lr")):
+        given = getattr(a, option)
+        if given is not None and given != run.get(key):
+            raise DigitseqError(f"--resume continues the run with its own settings (--{option.replace('_', '-')} "
+                                f"{run.get(key)}), not {given}; leave the option out, or start a new run with --init")
 
 
 def _open_output(path: str | None, force: bool):

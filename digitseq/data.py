@@ -262,4 +262,13 @@ def loader(dataset: ImageSet, batch_size: int, shuffle: bool, seed: int = 0, epo
     batches = epoch_batches(dataset, batch_size, shuffle, seed, epoch, rank, world_size)[skip:]
     return torch.utils.data.DataLoader(dataset, batch_sampler=batches, num_workers=workers,
                                        collate_fn=partial(collate, normalisation=normalisation),
-                                       persistent_workers=False)
+                                       persistent_workers=False, worker_init_fn=_leave_stops_to_the_trainer)
+
+
+def _leave_stops_to_the_trainer(worker_id: int) -> None:
+    """In each loader worker: ignore SIGTERM (``kill`` of the whole process group, a scheduler's stop). The training
+    process saves ``last.pt`` on it and then ends its workers itself; a worker killed under it first would make the
+    loader raise instead. (Ctrl-C is already left to the main process by torch's workers.)"""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)

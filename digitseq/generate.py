@@ -93,14 +93,22 @@ def generate(out_dir: str | Path, count: int, *, min_length: int = 5, max_length
     if not fonts:
         raise DataError("no fonts to render with")
     out = Path(out_dir)
+    width = max(6, len(str(count - 1)))
     if (out / LABELS).exists():
         if not overwrite:
             raise DataError(f"{out / LABELS} exists; pass --force (overwrite=True) to replace it")
         shutil.rmtree(out)
+    elif out.is_dir() and not overwrite:     # someone's own files: refuse to draw over any of them
+        names = {f"{i:0{width}d}.png" for i in range(count)}
+        clash = sorted(p.name for p in out.iterdir() if p.name in names)
+        if clash:
+            raise DataError(f"{out / clash[0]} exists ({len(clash)} file{'s' if len(clash) > 1 else ''} this would "
+                            "overwrite); choose a new folder, or pass --force (overwrite=True)")
+    if out.exists() and not out.is_dir():
+        raise DataError(f"{out}: a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
 
     workers = workers or os.cpu_count() or 1
-    width = max(6, len(str(count - 1)))
     chunk = max(50, min(1000, count // (workers * 8) or 1))
     jobs = [(a, min(a + chunk, count), str(out), seed, fonts, alphabet, min_length, max_length, style, width)
             for a in range(0, count, chunk)]

@@ -116,7 +116,7 @@ def read_labels(source: str | Path, images: str | Path | None = None, alphabet: 
             continue  # blank line
         problem = None
         name = row[fi].strip() if fi < len(row) else ""
-        label = row[li] if li < len(row) else ""
+        label = row[li].strip() if li < len(row) else ""     # "00427" stays "00427"; " 98926 " is "98926"
         path = root / name
         if not name:
             problem = "empty filename"

@@ -196,6 +196,43 @@ def stop_signal_interrupts():
         signal.signal(signal.SIGTERM, previous)
 
 
+class deferred_stop_signals:
+    """Within: Ctrl-C and SIGTERM wait until the block has run to its end (an epoch's bookkeeping and its two
+    checkpoints, so that ``last.pt`` and the history agree); ``.signalled`` then says whether one came. Only in
+    the main thread (Python delivers signals there); elsewhere nothing changes."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __enter__(self):
+        self.signalled, self.previous = False, {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in self.SIGNALS:
+                self.previous[sig] = signal.signal(sig, self._note)
+        return self
+
+    def _note(self, signum, frame):
+        self.signalled = True
+
+    def __exit__(self, *exc) -> bool:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+        return False
+
+
+def check_resumable(state: dict, n_batches: int, epochs: int) -> None:
+    """A one-line error where ``state`` (a ``last.pt``) cannot continue on this data: its epochs had another number
+    of batches (other images or batch size), so its learning-rate schedule would run past its end."""
+    had = state["resume"].get("batches") or _total_steps(state) // max(epochs, 1)
+    if had and had != n_batches:
+        raise DigitseqError(f"--resume: that run's epochs had {had} batches, the data and batch size given now make "
+                            f"{n_batches}; resume with the same training data, or start a new run with --init")
+
+
+def _total_steps(state: dict) -> int:
+    """The one-cycle schedule's total steps recorded in a ``last.pt`` (0 for other schedules)."""
+    return int((state.get("scheduler") or {}).get("total_steps") or 0)
+
+
 def uses_bf16(amp: str, device: torch.device) -> bool:
     """Whether training on ``device`` runs its forward pass under bf16 autocast (:attr:`TrainConfig.amp`)."""
     if amp not in AMP_MODES:
@@ -318,6 +355,7 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
     steps: list[dict] = []
     best: float | None = None
     start_phase, start_epoch, step, start_batch, start_loss = 0, 0, 0, 0, (0.0, 0)
+    resume_rng = None
     if resume is not None:
         history, steps = resume.get("history", []), resume.get("steps", [])
         best = resume["train"].get("best_metric")
@@ -325,7 +363,12 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
         start_batch = resume["resume"].get("batch", 0)               # > 0: interrupted inside an epoch
         start_loss = tuple(resume["resume"].get("loss", (0.0, 0)))
         if resume.get("rng") is not None:
-            torch.set_rng_state(resume["rng"])
+            # Saved at an epoch's end: the state before the next epoch's loader is made (making one draws from it).
+            # Saved inside an epoch: the state after its last whole batch, so set once the loader has been made.
+            if start_batch:
+                resume_rng = resume["rng"]
+            else:
+                torch.set_rng_state(resume["rng"])
     t0 = time.time() - (resume["resume"]["elapsed"] if resume else 0.0)
     interrupted = False
 
@@ -336,7 +379,7 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
             torch.distributed.barrier()
 
     def checkpoint(with_state: bool, phase_i: int, epoch: int, opt=None, sched=None, stopper=None,
-                   batch: int = 0, loss=(0.0, 0)) -> dict:
+                   batch: int = 0, loss=(0.0, 0), rng: torch.Tensor | None = None, batches: int = 0) -> dict:
         train = {"config": cfg.to_dict(), "phases": [asdict(p) for p in phases], "best_metric": best,
                  "epochs_done": len(history), "steps_done": step, "seconds": round(time.time() - t0, 1)}
         if not with_state:                                 # the model written to ``out``: which epoch it is
@@ -348,9 +391,9 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
                              metrics=history[-1]["val"] if history else {}, history=history, **(extra or {}))
         if with_state:
             ck.update(optimizer=opt.state_dict(), scheduler=sched.state_dict(), stopper=stopper.state_dict(),
-                      rng=torch.get_rng_state(), steps=steps,
+                      rng=torch.get_rng_state() if rng is None else rng, steps=steps,
                       resume={"phase": phase_i, "epoch": epoch, "step": step, "elapsed": time.time() - t0,
-                              "batch": batch, "loss": list(loss)})
+                              "batch": batch, "loss": list(loss), "batches": batches})
         return ck
 
     for phase_i, phase in enumerate(phases):
@@ -368,6 +411,7 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
         stopper = EarlyStopping(cfg.patience, mode="max", min_delta=cfg.min_delta)
         first_epoch = 0
         if resume is not None and phase_i == start_phase:
+            check_resumable(resume, n_batches, phase.epochs)
             opt.load_state_dict(resume["optimizer"])
             sched.load_state_dict(resume["scheduler"])
             stopper.load_state_dict(resume["stopper"])
@@ -384,10 +428,14 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
             if start_batch and epoch == first_epoch and phase_i == start_phase:
                 skip, (total, count), start_batch = start_batch, start_loss, 0   # continue inside the epoch
             done = skip
-            bar = tqdm(loader(train_set, cfg.batch_size, True, cfg.seed, epoch + 1000 * phase_i, cfg.workers, skip=skip,
-                              rank=rank, world_size=world),
-                       total=n_batches, initial=skip, desc=f"{phase.name} {epoch + 1}/{phase.epochs}", leave=False,
-                       disable=not progress, unit="batch")
+            batches = iter(loader(train_set, cfg.batch_size, True, cfg.seed, epoch + 1000 * phase_i, cfg.workers,
+                                  skip=skip, rank=rank, world_size=world))
+            if resume_rng is not None:       # the random state of an uninterrupted run at this point
+                torch.set_rng_state(resume_rng)
+                resume_rng = None
+            bar = tqdm(batches, total=n_batches, initial=skip, desc=f"{phase.name} {epoch + 1}/{phase.epochs}",
+                       leave=False, disable=not progress, unit="batch")
+            rng = torch.get_rng_state()      # as of the last whole batch: what an interrupted epoch resumes from
             try:
                 for x, widths, labels in bar:
                     x = x.to(device, non_blocking=True)
@@ -410,34 +458,48 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
                         writer.add_scalar("train/loss", loss.item(), step)
                         writer.add_scalar("train/lr", lr, step)
                     bar.set_postfix(loss=f"{loss.item():.4f}", lr=f"{lr:.2e}", refresh=False)
+                    rng = torch.get_rng_state()
                     if cfg.max_steps and step >= cfg.max_steps:
                         stop_reason = f"max_steps {cfg.max_steps} reached"
                         break
             except KeyboardInterrupt:
-                # Saved with the number of batches done: resuming skips them and finishes this epoch.
-                if rank == 0:
-                    save_checkpoint(checkpoint(True, phase_i, epoch, opt, sched, stopper, done, (total, count)),
-                                    last_path)
-                log(f"interrupted in epoch {epoch + 1} after {done} batches: progress saved to {last_path}; "
-                    f"continue with --resume {last_path}")
                 interrupted = True
-                break
             finally:
                 bar.close()
-
-            val, preds = validate(model, kind, codec, val_set, device, cfg.margin or 0)
-            metric = val["sequence_accuracy"]
-            stopper.step(metric)
-            row = {"phase": phase.name, "epoch": len(history) + 1, "train_loss": total / max(count, 1),
-                   "val": val, "blank_fraction": sum(p == "" for p in preds) / max(len(preds), 1), "lr": opt.param_groups[0]["lr"], "seconds": round(time.time() - epoch_t, 1),
-                   "elapsed": round(time.time() - t0, 1), "step": step}
-            history.append(row)
-            improved = best is None or metric > best
-            if improved:
-                best = metric
-            if improved or cfg.keep == "last":
-                save(out, False, phase_i, epoch + 1)
-            save(last_path, True, phase_i, epoch + 1, opt, sched, stopper)
+                del batches                     # its worker processes end here, not in a later garbage collection
+            if not interrupted:
+                try:
+                    val, preds = validate(model, kind, codec, val_set, device, cfg.margin or 0)
+                except KeyboardInterrupt:       # the epoch's batches are all done: resuming validates them
+                    interrupted = True
+            if interrupted:
+                # Saved with the number of batches done (and the random state after the last of them): resuming
+                # skips them and finishes this epoch as an uninterrupted run would have.
+                if rank == 0:
+                    save_checkpoint(checkpoint(True, phase_i, epoch, opt, sched, stopper, done, (total, count), rng,
+                                               n_batches), last_path)
+                where = "before its validation" if done == n_batches else f"after {done} batches"
+                log(f"interrupted in epoch {epoch + 1} {where}: progress saved to {last_path}; continue with "
+                    f"--resume {last_path}")
+                break
+            with deferred_stop_signals() as stop:   # the epoch's bookkeeping and saves run to their end
+                metric = val["sequence_accuracy"]
+                stopper.step(metric)
+                row = {"phase": phase.name, "epoch": len(history) + 1, "train_loss": total / max(count, 1),
+                       "val": val, "blank_fraction": sum(p == "" for p in preds) / max(len(preds), 1), "lr": opt.param_groups[0]["lr"], "seconds": round(time.time() - epoch_t, 1),
+                       "elapsed": round(time.time() - t0, 1), "step": step}
+                history.append(row)
+                improved = best is None or metric > best
+                if improved:
+                    best = metric
+                if improved or cfg.keep == "last":
+                    save(out, False, phase_i, epoch + 1)
+                save(last_path, True, phase_i, epoch + 1, opt, sched, stopper, 0, (0.0, 0), None, n_batches)
+            if stop.signalled and (epoch + 1 < phase.epochs or phase_i + 1 < len(phases)):
+                log(f"interrupted after epoch {epoch + 1}: progress saved to {last_path}; continue with --resume "
+                    f"{last_path}")
+                interrupted = True
+                break
             if writer:
                 writer.add_scalar("val/sequence_accuracy", metric, step)
                 writer.add_scalar("val/char_accuracy", val["char_accuracy"], step)
@@ -543,6 +605,8 @@ def train_crnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: Tra
     log = (log or tqdm.write) if distributed()[0] == 0 else (lambda _msg: None)
     if resume is not None:
         state = load_checkpoint(resume)
+        if state["kind"] != "crnn":
+            raise CheckpointError(f"{resume}: a {state['kind']} checkpoint, not a CRNN run's last.pt")
         if "resume" not in state:
             raise CheckpointError(f"{resume}: holds no training state to resume (use a last.pt)")
         cfg = TrainConfig.from_dict(state["train"]["config"])

@@ -277,3 +277,73 @@ def test_training_commands_without_torch_say_what_to_install(command, tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert proc.stderr.strip() == (f"digitseq: error: {command[0]} needs torch, which the runtime install leaves "
                                    "out: pip install 'digitseq[train]'")
+
+
+def test_train_keeps_every_file_it_wrote_and_resumes_only_what_it_can(digits_dir, capsys, tmp_path, monkeypatch):
+    import digitseq.train as train_mod
+
+    tiny = ["--channels", "8,16,16,16", "--rnn-hidden", "16", "--batch-size", "8"]
+    real, calls = train_mod.ctc_loss, {"n": 0}
+
+    def ctrl_c_at_second_batch(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(train_mod, "ctc_loss", ctrl_c_at_second_batch)
+    run_dir = tmp_path / "run"
+    code, _, err = run(["train", digits_dir, "--val", digits_dir, "--out", run_dir, "--epochs", "2", *tiny], capsys)
+    assert code == 130 and (run_dir / "last.pt").is_file() and not (run_dir / "crnn.pt").exists()
+    monkeypatch.setattr(train_mod, "ctc_loss", real)
+    # The same command again, without --resume: the interrupted run's last.pt is not overwritten.
+    again = ["train", digits_dir, "--val", digits_dir, "--out", run_dir, "--epochs", "2", *tiny]
+    assert_one_line_error(*run(again, capsys)[::2], "last.pt exists", "--force")
+    # Resuming into another folder that holds a run: refused too.
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "last.pt").write_bytes(b"mine")
+    assert_one_line_error(*run([*again[:5], other, "--resume", run_dir / "last.pt"], capsys)[::2], "exists")
+    # Settings that differ from the run's own are refused; the same ones (the command repeated) are fine.
+    assert_one_line_error(*run([*again[:7], "5", "--resume", run_dir / "last.pt"], capsys)[::2],
+                          "--resume continues the run with its own settings (--epochs 2), not 5")
+    code, out, err = run([*again, "--resume", run_dir / "last.pt"], capsys)
+    assert code == 0 and "saved" in out, err
+    # A finished run has nothing to resume: say how to train further instead of claiming a save.
+    assert_one_line_error(*run([*again, "--resume", run_dir / "last.pt"], capsys)[::2],
+                          "finished all its epochs", f"--init {run_dir / 'last.pt'}")
+
+
+@pytest.mark.parametrize("args, needle", [(["--lr", "-1"], "--lr: must be a positive number"),
+                                          (["--lr", "nan"], "--lr: must be a positive number"),
+                                          (["--workers", "-1"], "--workers: must be >= 0"),
+                                          (["--seed", "-1"], "--seed: must be >= 0")])
+def test_train_refuses_bad_numbers_before_training(digits_dir, capsys, tmp_path, args, needle):
+    with pytest.raises(SystemExit) as exc:
+        run(["train", digits_dir, "--val", digits_dir, "--out", tmp_path / "r", *args], capsys)
+    assert exc.value.code == 2 and needle in capsys.readouterr().err
+
+
+def test_train_out_through_a_file_is_refused_before_training(digits_dir, capsys, tmp_path):
+    (tmp_path / "afile").write_text("")
+    code, out, err = run(["train", digits_dir, "--val", digits_dir, "--out", tmp_path / "afile", "--epochs", "1"],
+                         capsys)
+    assert_one_line_error(code, err, "is a file, not a folder")
+    assert out == ""
+
+
+def test_generate_does_not_draw_over_files_of_ones_own(tmp_path, capsys):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "000000.png").write_bytes(b"my photo")
+    assert_one_line_error(*run(["generate", mine, "--count", "3"], capsys)[::2], "000000.png exists", "--force")
+    assert (mine / "000000.png").read_bytes() == b"my photo"
+    assert run(["generate", tmp_path / "new", "--count", "2"], capsys)[0] == 0
+
+
+def test_labels_lose_the_spaces_around_them_but_keep_their_zeros(tmp_path):
+    from digitseq.image import read_labels
+
+    Image.new("L", (40, 20), 255).save(tmp_path / "a.png")
+    (tmp_path / "labels.csv").write_text("filename , label\na.png , 00427 \n")
+    assert read_labels(tmp_path, alphabet="0123456789").labels == ["00427"]

@@ -316,3 +316,83 @@ def test_a_continued_model_may_change_its_pools_if_its_gru_reads_as_many_rows(tm
     state = load_checkpoint(src)["state_dict"]
     assert reused == len(state)                                       # every tensor, the head too
     assert load_checkpoint(res.best_path)["arch"]["pools"] == stride8
+
+
+def interrupt_at(monkeypatch, n):
+    """Make the n-th training loss raise KeyboardInterrupt (Ctrl-C); return the real loss."""
+    real, calls = train_mod.ctc_loss, {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == n:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(train_mod, "ctc_loss", flaky)
+    return real
+
+
+def same_weights(a, b):
+    return all(torch.equal(v, b.state_dict()[k]) for k, v in a.state_dict().items())
+
+
+@pytest.mark.parametrize("where", ["mid_epoch", "validation"])
+def test_a_run_stopped_anywhere_resumes_to_the_weights_of_one_never_stopped(tmp_path, sets, monkeypatch, where):
+    train, val = sets                         # 24 images, batches of 8: 3 a epoch
+    full = train_crnn(train, val, tmp_path / "a" / "crnn.pt", cfg(), "0123456789", TINY, progress=False, log=quiet)
+    if where == "mid_epoch":
+        real = interrupt_at(monkeypatch, 5)   # the second batch of epoch 2
+    else:                                     # Ctrl-C while epoch 2's validation runs
+        real_validate, calls = train_mod.validate, {"n": 0}
+
+        def validate(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise KeyboardInterrupt
+            return real_validate(*args, **kwargs)
+
+        monkeypatch.setattr(train_mod, "validate", validate)
+    stopped = train_crnn(train, val, tmp_path / "b" / "crnn.pt", cfg(), "0123456789", TINY, progress=False, log=quiet)
+    state = load_checkpoint(stopped.last_path)
+    assert stopped.interrupted and (state["resume"]["epoch"], state["resume"]["batch"]) == \
+        ((1, 1) if where == "mid_epoch" else (1, 3))
+    if where == "mid_epoch":
+        monkeypatch.setattr(train_mod, "ctc_loss", real)
+    else:
+        monkeypatch.setattr(train_mod, "validate", real_validate)
+    done = train_crnn(train, val, tmp_path / "b" / "crnn.pt", resume=stopped.last_path, progress=False, log=quiet)
+    assert [h["train_loss"] for h in done.history] == [h["train_loss"] for h in full.history]
+    assert same_weights(full.model, done.model)
+
+
+def test_a_stop_during_the_epochs_checkpoints_waits_for_them(tmp_path, sets, monkeypatch):
+    real_save, calls = train_mod.save_checkpoint, {"n": 0}
+
+    def save_then_sigterm(*args, **kwargs):   # the signal lands between the model's save and last.pt's
+        calls["n"] += 1
+        real_save(*args, **kwargs)
+        if calls["n"] == 1:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(train_mod, "save_checkpoint", save_then_sigterm)
+    res = train_crnn(sets[0], sets[1], tmp_path / "crnn.pt", cfg(), "0123456789", TINY, progress=False, log=quiet)
+    state = load_checkpoint(res.last_path)
+    assert res.interrupted and len(res.history) == 1 and state["resume"]["epoch"] == 1
+    assert len(state["history"]) == 1 and state["resume"]["batch"] == 0       # the two files agree
+
+
+def test_resuming_on_other_data_is_refused(tmp_path, sets, monkeypatch):
+    interrupt_at(monkeypatch, 2)
+    res = train_crnn(sets[0], sets[1], tmp_path / "crnn.pt", cfg(), "0123456789", TINY, progress=False, log=quiet)
+    more = ImageSet(sets[0].arrays * 2, sets[0].labels * 2, augment=True)
+    with pytest.raises(DigitseqError, match="epochs had 3 batches, the data and batch size given now make 6"):
+        train_crnn(more, sets[1], tmp_path / "crnn.pt", resume=res.last_path, progress=False, log=quiet)
+
+
+def test_resuming_a_pretraining_checkpoint_is_refused(tmp_path, sets):
+    ck = load_checkpoint(train_crnn(sets[0], sets[1], tmp_path / "crnn.pt", cfg(epochs=1), "0123456789", TINY,
+                                    progress=False, log=quiet).last_path)
+    ck["kind"] = "digit_cnn"
+    torch.save(ck, tmp_path / "other.pt")
+    with pytest.raises(CheckpointError, match="a digit_cnn checkpoint, not a CRNN run's last.pt"):
+        train_crnn(sets[0], sets[1], tmp_path / "x.pt", resume=tmp_path / "other.pt", progress=False, log=quiet)
