@@ -104,8 +104,8 @@ def prepare_data(root: Path = DATA, n_train: int = 6000, n_val: int = 300, n_tes
         "test": dict(count=min(n_test, n_train), min_length=1, max_length=12, split="test", seed=13),
     }
     for name, kw in plan.items():
-        if not (root / name / "labels.csv").exists():
-            generate(root / name, **{"seed": 1, **kw}, progress=progress)
+        if not (root / name / "labels.csv").exists():    # (a folder left half-drawn by an interrupted run: again)
+            generate(root / name, **{"seed": 1, **kw}, progress=progress, overwrite=True)
     return root
 
 
