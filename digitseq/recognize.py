@@ -143,13 +143,15 @@ class Partner(NamedTuple):
     """A second model in the second look: its runner and preprocessing, and ``fetch(i)``, its own input array for
     image ``i`` of the batch being read (None where there is none). ``every_way``: it reads that array as the second
     look reads the model's (:func:`digitseq.tta.second_look`, the model's ``readings``), not once; ``textline``: its
-    arrays are cropped text lines."""
+    arrays are cropped text lines; ``same_input``: its input array is the model's own (the same height, crop and
+    edge padding), which it reads instead of decoding the image again."""
     runner: object
     normalisation: dict
     margin: int
     fetch: Callable[[int], np.ndarray | None]
     every_way: bool = False
     textline: bool = False
+    same_input: bool = False
 
 
 PARTNER_LOOKS = ("once", "every way")   # how a partner reads an unsure image; a model says which, the first default
@@ -190,7 +192,8 @@ def predict_batch(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisat
     mine = _read_groups(runner, codec, looks, normalisation, margin, beam_width, raw)
     theirs: dict[int, tuple[list[Prediction], list[np.ndarray]]] = {}      # image -> the partner's readings
     if partner is not None:
-        fetched = {i: a for i in again if (a := partner.fetch(i)) is not None}
+        fetched = {i: arrays[i] for i in again} if partner.same_input else \
+            {i: a for i in again if (a := partner.fetch(i)) is not None}
         ways = [[a, *second_look(a, partner.textline, readings)] if partner.every_way else [a]
                 for a in fetched.values()]
         theirs = dict(zip(fetched, _read_groups(partner.runner, codec, ways, partner.normalisation, partner.margin,
@@ -451,8 +454,10 @@ class Recognizer:
             except DataError:
                 return None
 
+        same = (other.input_height, other.textline, other.pad_edges) == (self.input_height, self.textline,
+                                                                          self.pad_edges)
         return Partner(runner, other.normalisation, other.margin, fetch, self.partner_looks == "every way",
-                       other.textline)
+                       other.textline, same)
 
     def predict_files(self, paths: Sequence[str | Path], batch_size: int = 32, beam_width: int = 1,
                       raw: bool = False, progress: bool = False, window: int = 512

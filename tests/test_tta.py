@@ -495,3 +495,18 @@ def test_an_array_cut_at_its_text_is_read_again_with_margins(monkeypatch):
     monkeypatch.undo()
     assert tight([margins, cut]).tolist() == [False, True]
     assert [x.shape for x in second_look(cut, textline=False)] == [x.shape for x in variants(cut)]
+
+
+def test_a_partner_that_takes_the_models_own_input_reads_it_without_decoding_again(digits_dir, shipped_model,
+                                                                                     monkeypatch):
+    paths = list_images([digits_dir])[:12]
+    same = Recognizer.load("digits", partner=shipped_model.with_suffix(".onnx"), tta="all")   # height 32, as it
+    other = Recognizer.load("digits", tta="all")                                              # height 48
+    assert same._partner(paths.__getitem__).same_input and not other._partner(paths.__getitem__).same_input
+    with monkeypatch.context() as m:            # the partner decoding each image again, as before
+        own = Recognizer._partner
+        m.setattr(Recognizer, "_partner", lambda self, *a, **k: own(self, *a, **k)._replace(same_input=False))
+        expected = [(p.text, round(p.confidence, 9)) for p in same.predict(paths)]
+    monkeypatch.setattr(same.partner, "prepare", lambda image: pytest.fail("decoded again"))
+    assert [(p.text, round(p.confidence, 9)) for p in same.predict(paths)] == expected
+    assert [(p.text, round(p.confidence, 9)) for _, p, _ in same.predict_files(paths)] == expected
