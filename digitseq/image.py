@@ -166,6 +166,8 @@ def list_images(paths: Sequence[str | Path]) -> list[Path]:
                 if m.is_file() and (real := m.resolve()) not in seen:
                     seen.add(real)
                     found.append(m)
+                elif m.is_symlink() and not m.exists() and m.suffix.lower() in IMAGE_SUFFIXES:
+                    found.append(m)     # a broken link: reported as unreadable, as a folder's would be
             if not matches:
                 raise DataError(f"{p}: pattern matches no files")
         else:

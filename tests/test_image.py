@@ -113,3 +113,6 @@ def test_a_glob_through_a_linked_loop_lists_each_file_once(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "up").symlink_to("..")      # a loop "**" would follow
     assert list_images([str(tmp_path / "**" / "*.png")]) == [tmp_path / "a.png"]
+    (tmp_path / "gone.png").symlink_to(tmp_path / "nowhere.png")    # a broken link: listed, to be reported
+    assert list_images([str(tmp_path / "*.png")]) == [tmp_path / "a.png", tmp_path / "gone.png"]
+    assert list_images([tmp_path]) == [tmp_path / "a.png", tmp_path / "gone.png"]                 # as a folder's
