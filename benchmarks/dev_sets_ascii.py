@@ -35,7 +35,7 @@ def main(argv=None) -> int:
     val = out / "val"
     if not (val / "labels.csv").is_file():
         generate(val, max(1, round(VAL["count"] * a.scale)), min_length=VAL["min_length"], max_length=VAL["max_length"],
-                 split="train", style="augmented", seed=VAL["seed"], alphabet=ASCII)
+                 split="train", style="augmented", seed=VAL["seed"], alphabet=ASCII, overwrite=True)
     print(val)
     print(make_set("ascii", max(1, round(FOREIGN["count"] * a.scale)), seed=FOREIGN["seed"], root=out, fonts="train"))
     return 0

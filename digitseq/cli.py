@@ -163,19 +163,20 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--rnn-hidden", type=_positive, help="GRU hidden units per direction (default 128); with --init, the "
                    "GRU is widened to them")
     t.add_argument("--resume", help="last.pt of an interrupted run: continue exactly where it stopped")
-    t.add_argument("--freeze-cnn", action=argparse.BooleanOptionalAction, default=False,
+    t.add_argument("--freeze-cnn", action=argparse.BooleanOptionalAction, default=None,
                    help="keep the conv blocks frozen in the first phase (off by default: see the ablation study)")
     t.add_argument("--epochs", type=_positive, help="default 10")
-    t.add_argument("--finetune-epochs", type=int, default=0, help="second phase with the conv blocks unfrozen")
+    t.add_argument("--finetune-epochs", type=_non_negative, help="second phase with the conv blocks unfrozen "
+                   "(default 0)")
     t.add_argument("--batch-size", type=_positive, help="default 64")
     t.add_argument("--lr", type=_learning_rate, help="peak learning rate (default 3e-3)")
-    t.add_argument("--schedule", choices=["onecycle", "cyclic", "constant"], default="onecycle")
-    t.add_argument("--keep", choices=["best", "last"], default="best", help="the model written to --out: the best "
-                   "validation epoch's, or the last epoch's (a completed schedule's end)")
-    t.add_argument("--optimizer", choices=["adamw", "adam", "sgd"], default="adamw")
-    t.add_argument("--patience", type=_positive, default=4)
+    t.add_argument("--schedule", choices=["onecycle", "cyclic", "constant"], help="default onecycle")
+    t.add_argument("--keep", choices=["best", "last"], help="the model written to --out: the best "
+                   "validation epoch's (the default), or the last epoch's (a completed schedule's end)")
+    t.add_argument("--optimizer", choices=["adamw", "adam", "sgd"], help="default adamw")
+    t.add_argument("--patience", type=_positive, help="default 4")
     t.add_argument("--no-augment", action="store_true", help="no on-the-fly augmentation")
-    t.add_argument("--tight", type=_share, default=0.0, metavar="SHARE",
+    t.add_argument("--tight", type=_share, metavar="SHARE",
                    help="share of the augmented training images cut tight to their ink, no margin left, as images "
                         "cut from forms or by a detector arrive (default 0: none)")
     t.add_argument("--width-scale", type=_width_scale, default=None, metavar="LOW,HIGH",
@@ -185,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--workers", type=_non_negative, default=0)
     t.add_argument("--tensorboard", metavar="DIR")
     t.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    t.add_argument("--amp", choices=["auto", "bf16", "off"], default="auto",
+    t.add_argument("--amp", choices=["auto", "bf16", "off"],
                    help="bf16 autocast for the forward pass; auto: on a GPU and on a CPU with bf16 instructions "
                         "(AVX512-BF16 / AMX), where training runs 1.5-1.7x as fast")
     t.add_argument("--skip-bad", action="store_true", help="skip (and count) bad rows and images instead of stopping")
@@ -277,8 +278,9 @@ def cmd_train(a) -> int:
 
     out = _out_path(a.out, "crnn.pt")
     last = out.with_name("last.pt") if out.name != "last.pt" else out.with_name("last-resume.pt")
-    if out.parent.exists() and not out.parent.is_dir():
-        raise DigitseqError(f"--out {a.out}: {out.parent} is a file, not a folder")
+    above = next(p for p in (out.parent, *out.parent.parents) if p.exists() or p == p.parent)
+    if above.exists() and not above.is_dir():
+        raise DigitseqError(f"--out {a.out}: {above} is a file, not a folder")
     # Nothing written is overwritten without --force: the model and the run's last.pt, unless this resumes that
     # very last.pt (which then goes on in place).
     if not (a.resume and Path(a.resume).resolve() == last.resolve()):
@@ -309,11 +311,11 @@ def cmd_train(a) -> int:
     train = _load_set(a.data, a.images, alphabet, augment=not a.no_augment, skip_bad=a.skip_bad, seed=a.seed, **load)
     val = _load_set(a.val, a.val_images, alphabet or "".join(sorted(set("".join(train.labels)))), skip_bad=a.skip_bad,
                     **load)
-    cfg = TrainConfig(epochs=a.epochs or 10, finetune_epochs=a.finetune_epochs, batch_size=a.batch_size or 64, lr=a.lr or 3e-3,
-                      schedule=a.schedule, keep=a.keep, optimizer=a.optimizer, patience=a.patience, augment=not a.no_augment,
-                      tight=a.tight, textline=textline, seed=a.seed, workers=a.workers, tensorboard=a.tensorboard, device=a.device,
-                      amp=a.amp, freeze_cnn=a.freeze_cnn,
-                      **({"width_scale": a.width_scale} if a.width_scale else {}))
+    given = {k: getattr(a, k) if getattr(a, k) is not None else default for k, default in TRAIN_DEFAULTS.items()}
+    if given["width_scale"] is None:
+        del given["width_scale"]
+    cfg = TrainConfig(**given, augment=not a.no_augment, textline=textline, seed=a.seed, workers=a.workers,
+                      tensorboard=a.tensorboard, device=a.device)
     res = train_crnn(train, val, out, cfg, alphabet=alphabet, arch=arch or None,
                      pretrained=a.pretrained, init=a.init, resume=a.resume, progress=rank == 0)
     if world > 1:
@@ -330,6 +332,12 @@ def cmd_train(a) -> int:
     return 0
 
 
+# The settings a run is trained with: given on the command line, else these; --resume takes the run's own.
+TRAIN_DEFAULTS = {"epochs": 10, "finetune_epochs": 0, "batch_size": 64, "lr": 3e-3, "schedule": "onecycle",
+                  "keep": "best", "optimizer": "adamw", "patience": 4, "tight": 0.0, "amp": "auto",
+                  "freeze_cnn": False, "width_scale": None}
+
+
 def _check_resume(a, src: dict) -> None:
     """One-line errors for a ``--resume`` that cannot do what the command line asks: a checkpoint that is no CRNN
     run's ``last.pt``, a run that has finished, or training settings given that differ from the run's own."""
@@ -337,15 +345,22 @@ def _check_resume(a, src: dict) -> None:
         what = "a CRNN run's" if src.get("kind") == "crnn" else f"a {src.get('kind')} checkpoint, not a CRNN run's"
         raise DigitseqError(f"--resume {a.resume}: {what} checkpoint without training state (use its last.pt)")
     run, r = src["train"]["config"], src["resume"]
-    phases = src["train"].get("phases") or []
-    if phases and not r.get("batch") and (r["phase"], r["epoch"]) >= (len(phases) - 1, phases[-1]["epochs"]):
-        raise DigitseqError(f"--resume {a.resume}: that run finished all its epochs; to train further, start a new "
-                            f"run from it: --init {a.resume} --out NEW_FOLDER")
-    for option, key in (("epochs", "epochs"), ("batch_size", "batch_size"), ("lr", "lr")):
-        given = getattr(a, option)
-        if given is not None and given != run.get(key):
+    phases = [p for p in src["train"].get("phases") or [] if p["epochs"] > 0]
+    done = r.get("finished")             # older checkpoints: every epoch of the last phase done
+    if done is None:
+        done = bool(phases) and not r.get("batch") and r["epoch"] >= phases[-1]["epochs"] and \
+            r["phase"] >= len(src["train"]["phases"]) - 1
+    if done:
+        raise DigitseqError(f"--resume {a.resume}: that run has finished; to train further, start a new run from "
+                            f"it: --init {a.resume} --out NEW_FOLDER")
+    for option in TRAIN_DEFAULTS:
+        given, own = getattr(a, option), run.get(option)
+        if option == "width_scale" and own is not None:
+            own = tuple(own)
+        if given is not None and given != own:
+            shown = ",".join(map(str, own)) if isinstance(own, (list, tuple)) else own
             raise DigitseqError(f"--resume continues the run with its own settings (--{option.replace('_', '-')} "
-                                f"{run.get(key)}), not {given}; leave the option out, or start a new run with --init")
+                                f"{shown}), not {given}; leave the option out, or start a new run with --init")
 
 
 def _open_output(path: str | None, force: bool):

@@ -266,9 +266,13 @@ def loader(dataset: ImageSet, batch_size: int, shuffle: bool, seed: int = 0, epo
 
 
 def _leave_stops_to_the_trainer(worker_id: int) -> None:
-    """In each loader worker: ignore SIGTERM (``kill`` of the whole process group, a scheduler's stop). The training
-    process saves ``last.pt`` on it and then ends its workers itself; a worker killed under it first would make the
-    loader raise instead. (Ctrl-C is already left to the main process by torch's workers.)"""
+    """In each loader worker: let the first SIGTERM pass (``kill`` of the whole process group, a scheduler's stop):
+    the training process saves ``last.pt`` on it and then ends its workers itself, and a worker killed under it
+    first would make the loader raise instead. A second one (the loader ending a worker that does not stop) ends it.
+    (Ctrl-C is already left to the main process by torch's workers.)"""
     import signal
 
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    def first_passes(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    signal.signal(signal.SIGTERM, first_passes)

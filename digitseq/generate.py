@@ -99,7 +99,7 @@ def generate(out_dir: str | Path, count: int, *, min_length: int = 5, max_length
             raise DataError(f"{out / LABELS} exists; pass --force (overwrite=True) to replace it")
         shutil.rmtree(out)
     elif out.is_dir() and not overwrite:     # someone's own files: refuse to draw over any of them
-        names = {f"{i:0{width}d}.png" for i in range(count)}
+        names = {f"{i:0{width}d}.png" for i in range(count)} | {"sources.csv", "meta.json"}
         clash = sorted(p.name for p in out.iterdir() if p.name in names)
         if clash:
             raise DataError(f"{out / clash[0]} exists ({len(clash)} file{'s' if len(clash) > 1 else ''} this would "

@@ -161,10 +161,10 @@ def list_images(paths: Sequence[str | Path]) -> list[Path]:
             found.append(p)
         elif any(c in str(p) for c in "*?["):
             matches = sorted(Path(m) for m in glob.glob(str(p), recursive=True))
-            seen: set[Path] = set()     # "**" follows linked folders, round a loop too: each file once
-            for m in matches:
-                if m.is_file() and (real := m.resolve()) not in seen:
-                    seen.add(real)
+            seen: set[tuple[Path, str]] = set()     # "**" follows linked folders, round a loop too: each file
+            for m in matches:                         # once (two names of one file are two files, as in a folder)
+                if m.is_file() and (key := (m.parent.resolve(), m.name)) not in seen:
+                    seen.add(key)
                     found.append(m)
                 elif m.is_symlink() and not m.exists() and m.suffix.lower() in IMAGE_SUFFIXES:
                     found.append(m)     # a broken link: reported as unreadable, as a folder's would be

@@ -176,42 +176,40 @@ BF16_EMULATED = ("amp bf16: this CPU has no bf16 instructions (AVX512-BF16 / AMX
                  "a step runs several times slower than in float32 (7.7x measured on an AVX2 CPU); --amp auto or off")
 
 
-@contextmanager
-def stop_signal_interrupts():
-    """Within (it decorates :func:`fit`): SIGTERM (what ``kill``, schedulers and CI time-outs send) interrupts
-    training as Ctrl-C does, so the epoch under way is saved to ``last.pt`` for ``--resume`` instead of lost; the
-    previous handler comes back after. Only in the main thread (Python delivers signals there); elsewhere nothing
-    changes."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-class deferred_stop_signals:
-    """Within: Ctrl-C and SIGTERM wait until the block has run to its end (an epoch's bookkeeping and its two
-    checkpoints, so that ``last.pt`` and the history agree); ``.signalled`` then says whether one came. Only in
-    the main thread (Python delivers signals there); elsewhere nothing changes."""
+class StopSignals:
+    """Ctrl-C and SIGTERM (what ``kill``, schedulers and CI time-outs send) while :func:`fit` trains, in the main
+    thread (Python delivers signals there; elsewhere nothing changes). Within a batch, or while an epoch's
+    bookkeeping and checkpoints are written, a signal is noted and acted on at the next safe point, so ``last.pt``
+    always holds weights, optimiser, schedule and random state that agree; while validating (``at_once``) it stops
+    at once, as validation changes nothing. A second signal stops at once anywhere, without saving
+    (``forced``). The previous handlers come back on leaving."""
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
+    def __init__(self):
+        self.signalled = self.forced = self.raising = False
+        self.previous: dict = {}
+
     def __enter__(self):
-        self.signalled, self.previous = False, {}
         if threading.current_thread() is threading.main_thread():
             for sig in self.SIGNALS:
-                self.previous[sig] = signal.signal(sig, self._note)
+                self.previous[sig] = signal.signal(sig, self._handle)
         return self
 
-    def _note(self, signum, frame):
+    def _handle(self, signum, frame):
+        if self.raising or self.signalled:
+            self.forced = self.signalled and not self.raising
+            self.signalled = True
+            raise KeyboardInterrupt(f"signal {signum}")
         self.signalled = True
+
+    @contextmanager
+    def at_once(self):
+        self.raising = True
+        try:
+            yield
+        finally:
+            self.raising = False
 
     def __exit__(self, *exc) -> bool:
         for sig, handler in self.previous.items():
@@ -219,13 +217,27 @@ class deferred_stop_signals:
         return False
 
 
+def rng_state(device: torch.device) -> dict:
+    """The random state dropout draws from: the CPU generator's, and the GPU's where training runs on one."""
+    return {"rng": torch.get_rng_state(),
+            **({"cuda_rng": torch.cuda.get_rng_state(device)} if device.type == "cuda" else {})}
+
+
+def set_rng_state(state: dict, device: torch.device) -> None:
+    torch.set_rng_state(state["rng"])
+    if device.type == "cuda" and state.get("cuda_rng") is not None:
+        torch.cuda.set_rng_state(state["cuda_rng"], device)
+
+
 def check_resumable(state: dict, n_batches: int, epochs: int) -> None:
     """A one-line error where ``state`` (a ``last.pt``) cannot continue on this data: its epochs had another number
     of batches (other images or batch size), so its learning-rate schedule would run past its end."""
-    had = state["resume"].get("batches") or _total_steps(state) // max(epochs, 1)
+    steps = _total_steps(state)         # (older checkpoints: from the schedule, which runs at least 8 steps)
+    had = state["resume"].get("batches") or (steps // max(epochs, 1) if steps > 8 else 0)
     if had and had != n_batches:
         raise DigitseqError(f"--resume: that run's epochs had {had} batches, the data and batch size given now make "
-                            f"{n_batches}; resume with the same training data, or start a new run with --init")
+                            f"{n_batches} (in each of {distributed()[1]} processes); resume with the same training "
+                            "data and processes, or start a new run with --init")
 
 
 def _total_steps(state: dict) -> int:
@@ -324,7 +336,6 @@ def epochs_within_budget(budget: float, elapsed: float, epoch_seconds: float) ->
 
 # --------------------------------------------------------------------------- the engine
 
-@stop_signal_interrupts()
 def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, val_set: ImageSet,
         cfg: TrainConfig, out: str | Path, phases: list[Phase], arch: dict, resume: dict | None = None,
         progress: bool = True, log: Callable[[str], None] | None = None, extra: dict | None = None) -> TrainResult:
@@ -363,12 +374,12 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
         start_batch = resume["resume"].get("batch", 0)               # > 0: interrupted inside an epoch
         start_loss = tuple(resume["resume"].get("loss", (0.0, 0)))
         if resume.get("rng") is not None:
-            # Saved at an epoch's end: the state before the next epoch's loader is made (making one draws from it).
-            # Saved inside an epoch: the state after its last whole batch, so set once the loader has been made.
+            # Saved before an epoch's first batch: the state before its loader is made (making one draws from it).
+            # Saved after a batch: the state after the last whole one, so set once the loader has been made.
             if start_batch:
-                resume_rng = resume["rng"]
+                resume_rng = resume
             else:
-                torch.set_rng_state(resume["rng"])
+                set_rng_state(resume, device)
     t0 = time.time() - (resume["resume"]["elapsed"] if resume else 0.0)
     interrupted = False
 
@@ -379,7 +390,8 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
             torch.distributed.barrier()
 
     def checkpoint(with_state: bool, phase_i: int, epoch: int, opt=None, sched=None, stopper=None,
-                   batch: int = 0, loss=(0.0, 0), rng: torch.Tensor | None = None, batches: int = 0) -> dict:
+                   batch: int = 0, loss=(0.0, 0), rng: dict | None = None, batches: int = 0,
+                   finished: bool = False) -> dict:
         train = {"config": cfg.to_dict(), "phases": [asdict(p) for p in phases], "best_metric": best,
                  "epochs_done": len(history), "steps_done": step, "seconds": round(time.time() - t0, 1)}
         if not with_state:                                 # the model written to ``out``: which epoch it is
@@ -391,142 +403,162 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
                              metrics=history[-1]["val"] if history else {}, history=history, **(extra or {}))
         if with_state:
             ck.update(optimizer=opt.state_dict(), scheduler=sched.state_dict(), stopper=stopper.state_dict(),
-                      rng=torch.get_rng_state() if rng is None else rng, steps=steps,
+                      **(rng_state(device) if rng is None else rng), steps=steps,
                       resume={"phase": phase_i, "epoch": epoch, "step": step, "elapsed": time.time() - t0,
-                              "batch": batch, "loss": list(loss), "batches": batches})
+                              "batch": batch, "loss": list(loss), "batches": batches, "finished": finished})
         return ck
 
-    for phase_i, phase in enumerate(phases):
-        if phase_i < start_phase or phase.epochs <= 0:
-            continue
-        if kind == "crnn":
-            model.freeze_features(phase.freeze)
-        params = [p for p in model.parameters() if p.requires_grad]
-        net = model
-        if world > 1:
-            net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-        opt = make_optimizer(cfg, params, phase.lr)
-        n_batches = len(epoch_batches(train_set, cfg.batch_size, False, rank=rank, world_size=world))
-        sched = make_scheduler(cfg, opt, phase.lr, n_batches, phase.epochs)
-        stopper = EarlyStopping(cfg.patience, mode="max", min_delta=cfg.min_delta)
-        first_epoch = 0
-        if resume is not None and phase_i == start_phase:
-            check_resumable(resume, n_batches, phase.epochs)
-            opt.load_state_dict(resume["optimizer"])
-            sched.load_state_dict(resume["scheduler"])
-            stopper.load_state_dict(resume["stopper"])
-            first_epoch = start_epoch
-            resume = None
-        log(f"phase {phase.name}: {phase.epochs} epochs, lr {phase.lr:g}, "
-            f"{sum(p.numel() for p in params):,} trainable parameters, {len(train_set):,} images, device {device}")
-        stop_reason = None
-        for epoch in range(first_epoch, phase.epochs):
-            model.train()
-            epoch_t = time.time()
-            total, count = 0.0, 0
-            skip = 0
-            if start_batch and epoch == first_epoch and phase_i == start_phase:
-                skip, (total, count), start_batch = start_batch, start_loss, 0   # continue inside the epoch
-            done = skip
-            batches = iter(loader(train_set, cfg.batch_size, True, cfg.seed, epoch + 1000 * phase_i, cfg.workers,
-                                  skip=skip, rank=rank, world_size=world))
-            if resume_rng is not None:       # the random state of an uninterrupted run at this point
-                torch.set_rng_state(resume_rng)
-                resume_rng = None
-            bar = tqdm(batches, total=n_batches, initial=skip, desc=f"{phase.name} {epoch + 1}/{phase.epochs}",
-                       leave=False, disable=not progress, unit="batch")
-            rng = torch.get_rng_state()      # as of the last whole batch: what an interrupted epoch resumes from
-            try:
-                for x, widths, labels in bar:
-                    x = x.to(device, non_blocking=True)
-                    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-                        loss = loss_fn(model, codec, x, widths, labels, net=net)
-                    opt.zero_grad(set_to_none=True)
-                    if torch.isfinite(loss):
-                        loss.backward()
-                        if cfg.clip:
-                            torch.nn.utils.clip_grad_norm_(params, cfg.clip)
-                        opt.step()
-                        total += loss.item() * len(labels)
-                        count += len(labels)
-                    sched.step()
-                    step += 1
-                    done += 1
-                    lr = opt.param_groups[0]["lr"]
-                    steps.append({"step": step, "loss": round(loss.item(), 5), "lr": lr})
-                    if writer:
-                        writer.add_scalar("train/loss", loss.item(), step)
-                        writer.add_scalar("train/lr", lr, step)
-                    bar.set_postfix(loss=f"{loss.item():.4f}", lr=f"{lr:.2e}", refresh=False)
-                    rng = torch.get_rng_state()
-                    if cfg.max_steps and step >= cfg.max_steps:
-                        stop_reason = f"max_steps {cfg.max_steps} reached"
-                        break
-            except KeyboardInterrupt:
-                interrupted = True
-            finally:
-                bar.close()
-                del batches                     # its worker processes end here, not in a later garbage collection
-            if not interrupted:
+    last_phase = max((i for i, p in enumerate(phases) if p.epochs > 0), default=-1)
+    with StopSignals() as stops:
+        for phase_i, phase in enumerate(phases):
+            if phase_i < start_phase or phase.epochs <= 0:
+                continue
+            if kind == "crnn":
+                model.freeze_features(phase.freeze)
+            params = [p for p in model.parameters() if p.requires_grad]
+            net = model
+            if world > 1:
+                net = torch.nn.parallel.DistributedDataParallel(
+                    model, device_ids=[device.index] if device.type == "cuda" else None)
+            opt = make_optimizer(cfg, params, phase.lr)
+            n_batches = len(epoch_batches(train_set, cfg.batch_size, False, rank=rank, world_size=world))
+            sched = make_scheduler(cfg, opt, phase.lr, n_batches, phase.epochs)
+            stopper = EarlyStopping(cfg.patience, mode="max", min_delta=cfg.min_delta)
+            first_epoch = 0
+            if resume is not None and phase_i == start_phase:
+                check_resumable(resume, n_batches, phase.epochs)
+                opt.load_state_dict(resume["optimizer"])
+                sched.load_state_dict(resume["scheduler"])
+                stopper.load_state_dict(resume["stopper"])
+                first_epoch = start_epoch
+                resume = None
+            log(f"phase {phase.name}: {phase.epochs} epochs, lr {phase.lr:g}, "
+                f"{sum(p.numel() for p in params):,} trainable parameters, {len(train_set):,} images, device {device}")
+            stop_reason = None
+            for epoch in range(first_epoch, phase.epochs):
+                model.train()
+                epoch_t = time.time()
+                total, count = 0.0, 0
+                skip = 0
+                if start_batch and epoch == first_epoch and phase_i == start_phase:
+                    skip, (total, count), start_batch = start_batch, start_loss, 0   # continue inside the epoch
+                done = skip
+                # The random state an interrupted epoch resumes from: before its loader is made while no batch is
+                # done (making one draws from it), then as of the last whole batch.
+                rng = rng_state(device)
+                batches = iter(loader(train_set, cfg.batch_size, True, cfg.seed, epoch + 1000 * phase_i,
+                                      cfg.workers, skip=skip, rank=rank, world_size=world))
+                if resume_rng is not None:   # resumed after a batch: the state an uninterrupted run had here
+                    set_rng_state(resume_rng, device)
+                    rng, resume_rng = rng_state(device), None
+                bar = tqdm(batches, total=n_batches, initial=skip, desc=f"{phase.name} {epoch + 1}/{phase.epochs}",
+                           leave=False, disable=not progress, unit="batch")
                 try:
-                    val, preds = validate(model, kind, codec, val_set, device, cfg.margin or 0)
-                except KeyboardInterrupt:       # the epoch's batches are all done: resuming validates them
+                    for x, widths, labels in bar:
+                        if stops.signalled:     # a stop noted in the batch before: this one is not begun
+                            break
+                        x = x.to(device, non_blocking=True)
+                        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+                            loss = loss_fn(model, codec, x, widths, labels, net=net)
+                        opt.zero_grad(set_to_none=True)
+                        if torch.isfinite(loss):
+                            loss.backward()
+                            if cfg.clip:
+                                torch.nn.utils.clip_grad_norm_(params, cfg.clip)
+                            opt.step()
+                            total += loss.item() * len(labels)
+                            count += len(labels)
+                        sched.step()
+                        step += 1
+                        done += 1
+                        rng = rng_state(device)
+                        lr = opt.param_groups[0]["lr"]
+                        steps.append({"step": step, "loss": round(loss.item(), 5), "lr": lr})
+                        if writer:
+                            writer.add_scalar("train/loss", loss.item(), step)
+                            writer.add_scalar("train/lr", lr, step)
+                        bar.set_postfix(loss=f"{loss.item():.4f}", lr=f"{lr:.2e}", refresh=False)
+                        if cfg.max_steps and step >= cfg.max_steps:
+                            stop_reason = f"max_steps {cfg.max_steps} reached"
+                            break
+                except KeyboardInterrupt:       # raised by the code a batch runs, or a second signal
+                    if stops.forced:
+                        log(f"stopped at once by a second signal; {last_path} keeps the state it had")
+                        raise
                     interrupted = True
-            if interrupted:
-                # Saved with the number of batches done (and the random state after the last of them): resuming
-                # skips them and finishes this epoch as an uninterrupted run would have.
-                if rank == 0:
-                    save_checkpoint(checkpoint(True, phase_i, epoch, opt, sched, stopper, done, (total, count), rng,
-                                               n_batches), last_path)
-                where = "before its validation" if done == n_batches else f"after {done} batches"
-                log(f"interrupted in epoch {epoch + 1} {where}: progress saved to {last_path}; continue with "
-                    f"--resume {last_path}")
-                break
-            with deferred_stop_signals() as stop:   # the epoch's bookkeeping and saves run to their end
+                finally:
+                    bar.close()
+                    bar.iterable = None         # the loader's workers end here, not in a later garbage collection
+                    del batches
+                interrupted = interrupted or stops.signalled
+                if not interrupted:
+                    try:
+                        with stops.at_once():
+                            val, preds = validate(model, kind, codec, val_set, device, cfg.margin or 0)
+                    except KeyboardInterrupt:   # the epoch's batches are all done: resuming validates them
+                        if stops.forced:
+                            raise
+                        interrupted = True
+                if interrupted:
+                    # Saved with the number of batches done and the random state after the last of them: resuming
+                    # skips them and finishes this epoch as an uninterrupted run would have.
+                    if rank == 0:
+                        save_checkpoint(checkpoint(True, phase_i, epoch, opt, sched, stopper, done, (total, count),
+                                                   rng, n_batches), last_path)
+                    where = "before its validation" if done == n_batches else f"after {done} batches"
+                    log(f"interrupted in epoch {epoch + 1} {where}: progress saved to {last_path}; continue with "
+                        f"--resume {last_path}")
+                    break
+                # The epoch's bookkeeping and checkpoints (a signal now waits for them).
                 metric = val["sequence_accuracy"]
                 stopper.step(metric)
                 row = {"phase": phase.name, "epoch": len(history) + 1, "train_loss": total / max(count, 1),
-                       "val": val, "blank_fraction": sum(p == "" for p in preds) / max(len(preds), 1), "lr": opt.param_groups[0]["lr"], "seconds": round(time.time() - epoch_t, 1),
+                       "val": val, "blank_fraction": sum(p == "" for p in preds) / max(len(preds), 1),
+                       "lr": opt.param_groups[0]["lr"], "seconds": round(time.time() - epoch_t, 1),
                        "elapsed": round(time.time() - t0, 1), "step": step}
                 history.append(row)
                 improved = best is None or metric > best
                 if improved:
                     best = metric
+                if stopper.should_stop:
+                    stop_reason = f"no improvement for {cfg.patience} epochs"
+                if cfg.time_budget and time.time() - t0 > cfg.time_budget:
+                    stop_reason = f"time budget {cfg.time_budget:.0f}s used"
+                ends_run = ((epoch + 1 == phase.epochs or stop_reason is not None) and phase_i == last_phase) or \
+                    (stop_reason is not None and ("budget" in stop_reason or "max_steps" in stop_reason))
                 if improved or cfg.keep == "last":
                     save(out, False, phase_i, epoch + 1)
-                save(last_path, True, phase_i, epoch + 1, opt, sched, stopper, 0, (0.0, 0), None, n_batches)
-            if stop.signalled and (epoch + 1 < phase.epochs or phase_i + 1 < len(phases)):
-                log(f"interrupted after epoch {epoch + 1}: progress saved to {last_path}; continue with --resume "
-                    f"{last_path}")
-                interrupted = True
+                save(last_path, True, phase_i, epoch + 1, opt, sched, stopper, 0, (0.0, 0), None, n_batches,
+                     ends_run)
+                if stops.signalled and not ends_run and stop_reason is None:
+                    log(f"interrupted after epoch {epoch + 1}: progress saved to {last_path}; continue with "
+                        f"--resume {last_path}")
+                    interrupted = True
+                    break
+                # (A stop that comes as a phase ends is acted on before the next phase's first batch.)
+                if writer:
+                    writer.add_scalar("val/sequence_accuracy", metric, step)
+                    writer.add_scalar("val/char_accuracy", val["char_accuracy"], step)
+                log(f"{phase.name} epoch {epoch + 1}/{phase.epochs}  loss {row['train_loss']:.4f}  "
+                    f"val seq acc {metric:.4f}  char acc {val['char_accuracy']:.4f}  ({row['seconds']:.0f}s)"
+                    + ("  * best" if improved else ""))
+                for t, p in list(zip(val_set.labels, preds))[:cfg.show_predictions]:
+                    log(f"    {t!r:>24} -> {p!r:<24} {'ok' if t == p else 'WRONG'}")
+                whole = epoch == first_epoch and not skip       # (an epoch resumed midway took less than an epoch)
+                if cfg.time_budget and not stop_reason and whole and cfg.schedule == "onecycle":
+                    more = epochs_within_budget(cfg.time_budget, time.time() - t0, row["seconds"])
+                    if more < phase.epochs - epoch - 1:
+                        log(f"note: at {row['seconds']:.0f}s an epoch the time budget ends this phase after about "
+                            f"{epoch + 1 + more} of {phase.epochs} epochs, before its learning rate has annealed; "
+                            "fewer epochs (or a larger time_budget) would complete the schedule")
+                if stop_reason:
+                    log(f"{phase.name}: stopping ({stop_reason})")
+                    break
+            if interrupted or (stop_reason and ("budget" in stop_reason or "max_steps" in stop_reason)):
                 break
-            if writer:
-                writer.add_scalar("val/sequence_accuracy", metric, step)
-                writer.add_scalar("val/char_accuracy", val["char_accuracy"], step)
-            log(f"{phase.name} epoch {epoch + 1}/{phase.epochs}  loss {row['train_loss']:.4f}  "
-                f"val seq acc {metric:.4f}  char acc {val['char_accuracy']:.4f}  ({row['seconds']:.0f}s)"
-                + ("  * best" if improved else ""))
-            for t, p in list(zip(val_set.labels, preds))[:cfg.show_predictions]:
-                log(f"    {t!r:>24} -> {p!r:<24} {'ok' if t == p else 'WRONG'}")
-            if stopper.should_stop:
-                stop_reason = f"no improvement for {cfg.patience} epochs"
-            if cfg.time_budget and time.time() - t0 > cfg.time_budget:
-                stop_reason = f"time budget {cfg.time_budget:.0f}s used"
-            whole = epoch == first_epoch and not skip       # (an epoch resumed midway took less than an epoch)
-            if cfg.time_budget and not stop_reason and whole and cfg.schedule == "onecycle":
-                more = epochs_within_budget(cfg.time_budget, time.time() - t0, row["seconds"])
-                if more < phase.epochs - epoch - 1:
-                    log(f"note: at {row['seconds']:.0f}s an epoch the time budget ends this phase after about "
-                        f"{epoch + 1 + more} of {phase.epochs} epochs, before its learning rate has annealed; "
-                        "fewer epochs (or a larger time_budget) would complete the schedule")
-            if stop_reason:
-                log(f"{phase.name}: stopping ({stop_reason})")
-                break
-        if interrupted or (stop_reason and "budget" in stop_reason) or (stop_reason and "max_steps" in stop_reason):
-            break
-        # The next phase starts from the weights this phase kept (its best, or with keep="last" its last).
-        if out.exists():
-            model.load_state_dict(load_checkpoint(out)["state_dict"])
+            # The next phase starts from the weights this phase kept (its best, or with keep="last" its last).
+            if out.exists():
+                model.load_state_dict(load_checkpoint(out)["state_dict"])
     if writer:
         writer.close()
     if world > 1:

@@ -307,11 +307,13 @@ def test_train_keeps_every_file_it_wrote_and_resumes_only_what_it_can(digits_dir
     # Settings that differ from the run's own are refused; the same ones (the command repeated) are fine.
     assert_one_line_error(*run([*again[:7], "5", "--resume", run_dir / "last.pt"], capsys)[::2],
                           "--resume continues the run with its own settings (--epochs 2), not 5")
+    assert_one_line_error(*run([*again, "--tight", "0.3", "--resume", run_dir / "last.pt"], capsys)[::2],
+                          "(--tight 0.0), not 0.3")
     code, out, err = run([*again, "--resume", run_dir / "last.pt"], capsys)
     assert code == 0 and "saved" in out, err
     # A finished run has nothing to resume: say how to train further instead of claiming a save.
     assert_one_line_error(*run([*again, "--resume", run_dir / "last.pt"], capsys)[::2],
-                          "finished all its epochs", f"--init {run_dir / 'last.pt'}")
+                          "that run has finished", f"--init {run_dir / 'last.pt'}")
 
 
 @pytest.mark.parametrize("args, needle", [(["--lr", "-1"], "--lr: must be a positive number"),
@@ -330,6 +332,9 @@ def test_train_out_through_a_file_is_refused_before_training(digits_dir, capsys,
                          capsys)
     assert_one_line_error(code, err, "is a file, not a folder")
     assert out == ""
+    code, out, err = run(["train", digits_dir, "--val", digits_dir, "--out", tmp_path / "afile" / "run" / "deeper",
+                          "--epochs", "1"], capsys)                            # a file further up, too
+    assert_one_line_error(code, err, "afile is a file, not a folder")
 
 
 def test_generate_does_not_draw_over_files_of_ones_own(tmp_path, capsys):

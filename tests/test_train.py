@@ -396,3 +396,40 @@ def test_resuming_a_pretraining_checkpoint_is_refused(tmp_path, sets):
     torch.save(ck, tmp_path / "other.pt")
     with pytest.raises(CheckpointError, match="a digit_cnn checkpoint, not a CRNN run's last.pt"):
         train_crnn(sets[0], sets[1], tmp_path / "x.pt", resume=tmp_path / "other.pt", progress=False, log=quiet)
+
+
+def test_a_stop_before_an_epochs_first_batch_resumes_exactly_too(tmp_path, sets, monkeypatch):
+    train, val = sets
+    full = train_crnn(train, val, tmp_path / "a" / "crnn.pt", cfg(), "0123456789", TINY, progress=False, log=quiet)
+    real, calls = train_mod.loader, {"n": 0}
+
+    def loader_then_sigterm(*args, **kwargs):    # the signal lands as epoch 2's loader is made
+        calls["n"] += 1
+        made = real(*args, **kwargs)
+        if calls["n"] == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return made
+
+    monkeypatch.setattr(train_mod, "loader", loader_then_sigterm)
+    stopped = train_crnn(train, val, tmp_path / "b" / "crnn.pt", cfg(), "0123456789", TINY, progress=False, log=quiet)
+    state = load_checkpoint(stopped.last_path)
+    assert stopped.interrupted and (state["resume"]["epoch"], state["resume"]["batch"]) == (1, 0)
+    monkeypatch.setattr(train_mod, "loader", real)
+    done = train_crnn(train, val, tmp_path / "b" / "crnn.pt", resume=stopped.last_path, progress=False, log=quiet)
+    assert same_weights(full.model, done.model)
+
+
+def test_a_stop_as_the_run_ends_lets_it_end_and_marks_it_finished(tmp_path, sets, monkeypatch):
+    real_save, calls = train_mod.save_checkpoint, {"n": 0}
+
+    def save_then_sigterm(*args, **kwargs):   # epoch 2 of 2: the model's save (the third), then the signal
+        calls["n"] += 1
+        real_save(*args, **kwargs)
+        if calls["n"] == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(train_mod, "save_checkpoint", save_then_sigterm)
+    res = train_crnn(sets[0], sets[1], tmp_path / "crnn.pt", cfg(keep="last"), "0123456789", TINY, progress=False,
+                     log=quiet)
+    assert not res.interrupted and len(res.history) == 2
+    assert load_checkpoint(res.last_path)["resume"]["finished"] is True
