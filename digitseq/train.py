@@ -641,7 +641,9 @@ def train_crnn(train_set: ImageSet, val_set: ImageSet, out: str | Path, cfg: Tra
             raise CheckpointError(f"{resume}: a {state['kind']} checkpoint, not a CRNN run's last.pt")
         if "resume" not in state:
             raise CheckpointError(f"{resume}: holds no training state to resume (use a last.pt)")
-        cfg = TrainConfig.from_dict(state["train"]["config"])
+        run = TrainConfig.from_dict(state["train"]["config"])
+        # The run's own settings; where it runs is the caller's (another machine, more loader workers, a GPU).
+        cfg = run if cfg is None else replace(run, workers=cfg.workers, device=cfg.device, tensorboard=cfg.tensorboard)
         alphabet, arch = state["alphabet"], state["arch"]
         check_preprocessing(cfg, arch, train_set, val_set)
         model = build_model("crnn", arch, num_classes_for("crnn", alphabet))

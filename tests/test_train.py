@@ -433,3 +433,19 @@ def test_a_stop_as_the_run_ends_lets_it_end_and_marks_it_finished(tmp_path, sets
                      log=quiet)
     assert not res.interrupted and len(res.history) == 2
     assert load_checkpoint(res.last_path)["resume"]["finished"] is True
+
+
+def test_a_resumed_run_keeps_its_settings_but_runs_where_it_is_told(tmp_path, sets, monkeypatch):
+    interrupt_at(monkeypatch, 2)
+    res = train_crnn(sets[0], sets[1], tmp_path / "crnn.pt", cfg(), "0123456789", TINY, progress=False, log=quiet)
+    monkeypatch.setattr(train_mod, "ctc_loss", ctc_loss)
+    real, seen = train_mod.loader, []
+
+    def loader(*args, **kwargs):
+        seen.append(args[5])                  # the number of worker processes
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(train_mod, "loader", loader)
+    done = train_crnn(sets[0], sets[1], tmp_path / "crnn.pt", cfg(epochs=7, lr=1.0, workers=1), resume=res.last_path,
+                      progress=False, log=quiet)
+    assert seen and set(seen) == {1} and len(done.history) == 2      # 2 epochs and its own rate, not 7 and 1.0
