@@ -136,6 +136,16 @@ def distributed() -> tuple[int, int]:
     return 0, 1
 
 
+def any_rank(flag: bool, device: torch.device) -> bool:
+    """``flag`` of this process, or under torchrun whether any rank's is set: every rank must stop at the same
+    batch, or the others would wait in their next step's gradient exchange for ever."""
+    if distributed()[1] == 1:
+        return flag
+    t = torch.tensor([int(flag)], device=device if device.type == "cuda" else "cpu")
+    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
+    return bool(t.item())
+
+
 def init_distributed(device: str = "auto") -> tuple[int, int]:
     """Join the process group torchrun describes in the environment (gloo on CPU, nccl on CUDA)."""
     import os
@@ -455,7 +465,8 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
                            leave=False, disable=not progress, unit="batch")
                 try:
                     for x, widths, labels in bar:
-                        if stops.signalled:     # a stop noted in the batch before: this one is not begun
+                        if any_rank(stops.signalled, device):   # a stop noted in the batch before: not begun
+                            interrupted = True
                             break
                         x = x.to(device, non_blocking=True)
                         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
@@ -490,7 +501,7 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
                     bar.close()
                     bar.iterable = None         # the loader's workers end here, not in a later garbage collection
                     del batches
-                interrupted = interrupted or stops.signalled
+                interrupted = any_rank(interrupted or stops.signalled, device)
                 if not interrupted:
                     try:
                         with stops.at_once():
@@ -499,6 +510,7 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
                         if stops.forced:
                             raise
                         interrupted = True
+                    interrupted = any_rank(interrupted, device)
                 if interrupted:
                     # Saved with the number of batches done and the random state after the last of them: resuming
                     # skips them and finishes this epoch as an uninterrupted run would have.
@@ -530,7 +542,7 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
                     save(out, False, phase_i, epoch + 1)
                 save(last_path, True, phase_i, epoch + 1, opt, sched, stopper, 0, (0.0, 0), None, n_batches,
                      ends_run)
-                if stops.signalled and not ends_run and stop_reason is None:
+                if any_rank(stops.signalled, device) and not ends_run and stop_reason is None:
                     log(f"interrupted after epoch {epoch + 1}: progress saved to {last_path}; continue with "
                         f"--resume {last_path}")
                     interrupted = True
