@@ -59,8 +59,21 @@ def run_notebook(path: str | Path, params: dict | None = None, out: str | Path |
         else:
             os.environ["MPLBACKEND"] = saved
     seconds = time.time() - t0
+    nb.cells = [as_record(c) for c in nb.cells]
     nbformat.write(nb, out or path)
     return seconds
+
+
+def as_record(cell):
+    """An injected parameters cell, once run, as a markdown record of the run's parameters: left as code it would
+    silently override the parameters cell above it for anyone who edits that cell and runs the notebook in Jupyter."""
+    if cell.cell_type != "code" or "injected-parameters" not in cell.get("metadata", {}).get("tags", []):
+        return cell
+    lines = cell.source.splitlines()[1:]           # without the "# Parameters injected" line
+    text = ("**The parameters this run was given** (by `digitseq.notebooks.run_notebook`, e.g. `make run` or a "
+            "`digitseq.pipeline` preset); they replaced the cell above's when it ran. Edit the cell above and run "
+            "the notebook to use your own.\n\n```python\n" + "\n".join(lines) + "\n```")
+    return nbformat.v4.new_markdown_cell(text, metadata={"tags": ["injected-parameters"]})
 
 
 def main(argv=None) -> int:
