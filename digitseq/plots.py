@@ -183,12 +183,27 @@ def training_curves(history: list[dict], steps: list[dict] | None = None):
     return fig
 
 
-def confusion(truths, preds, labels: str):
-    """Confusion matrix of single-character predictions."""
+def confusion(truths, preds, labels: str, most: int = 30):
+    """Confusion matrix of single-character predictions. A larger alphabet than ``most`` characters (the 94 of the
+    ASCII model) shows only the characters of its most frequent confusions, up to ``most`` of them, so that the
+    figure stays readable (the title says so)."""
     k = len(labels)
     m = np.zeros((k, k), int)
     for t, p in zip(truths, preds):
         m[labels.index(t), labels.index(p)] += 1
+    title = "confusion matrix"
+    if k > most:
+        off = m - np.diag(np.diag(m))
+        keep: list[int] = []
+        for flat in np.argsort(off, axis=None)[::-1]:
+            i, j = divmod(int(flat), k)
+            if off[i, j] == 0 or len(keep) >= most:
+                break
+            keep += [c for c in (i, j) if c not in keep][: most - len(keep)]
+        keep = sorted(keep) or list(range(most))
+        m, labels = m[np.ix_(keep, keep)], "".join(labels[c] for c in keep)
+        title = f"confusion matrix: the {len(keep)} most confused of {k} characters"
+        k = len(keep)
     fig, ax = plt.subplots(figsize=(0.45 * k + 2, 0.45 * k + 1.5))
     ax.imshow(np.log1p(m), cmap="Blues")
     for i in range(k):
@@ -197,7 +212,7 @@ def confusion(truths, preds, labels: str):
                 ax.text(j, i, m[i, j], ha="center", va="center", fontsize=7, color="white" if i == j else "black")
     ax.set_xticks(range(k), list(labels), parse_math=False)
     ax.set_yticks(range(k), list(labels), parse_math=False)
-    ax.set(xlabel="predicted", ylabel="true", title="confusion matrix")
+    ax.set(xlabel="predicted", ylabel="true", title=title)
     fig.tight_layout()
     return fig
 

@@ -82,3 +82,18 @@ def test_confidence_coverage_draws_each_set_that_has_a_curve():
     assert [line.get_label() for line in ax.get_lines()] == ["a", "b"]
     assert list(ax.get_lines()[0].get_ydata())[-1] == 60.0
     plt.close(fig)
+
+
+def test_a_large_alphabets_confusion_matrix_shows_its_most_confused_characters():
+    from digitseq import ASCII
+    from digitseq.plots import confusion
+
+    truths = list(ASCII) * 2 + ["O", "O", "l", "I"]
+    preds = list(ASCII) * 2 + ["0", "0", "I", "l"]
+    fig = confusion(truths, preds, ASCII)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == sorted("O0lI", key=ASCII.index)
+    assert ax.get_title() == "confusion matrix: the 4 most confused of 94 characters"
+    assert fig.get_size_inches()[0] < 10
+    digits = confusion(list("0123456789"), list("0123456789"), "0123456789")
+    assert len(digits.axes[0].get_xticklabels()) == 10 and digits.axes[0].get_title() == "confusion matrix"
