@@ -137,6 +137,28 @@ def generate(out_dir: str | Path, count: int, *, min_length: int = 5, max_length
     return out / LABELS
 
 
+def generate_sets(datasets: dict, img_dir: str | Path, *, seed: int = 0, style: str = "augmented",
+                  alphabet: str = DIGITS, font_dir: str | Path | None = None, workers: int | None = None,
+                  log=print) -> dict[str, float]:
+    """Notebook 1's sets: ``datasets`` maps a set's name to ``(images, min length, max length, font split[, style])``;
+    each is drawn into ``img_dir/<name>`` (replacing what is there) with seed ``seed + 1000 * i``, ``i`` its position
+    in ``datasets``, so a set's images follow from the seed and its place in the dict (the held-out sets keep
+    theirs across presets). Returns the seconds each took; ``log`` gets one line a set."""
+    import time
+
+    timings = {}
+    for i, (name, (count, lo, hi, split, *own)) in enumerate(datasets.items()):
+        t0 = time.time()
+        drawn_in = own[0] if own else style
+        generate(Path(img_dir) / name, count, min_length=lo, max_length=hi, font_dir=font_dir, split=split,
+                 style=drawn_in, seed=seed + 1000 * i, alphabet=alphabet, workers=workers, overwrite=True,
+                 progress=False)
+        timings[name] = time.time() - t0
+        log(f"{name:18} {count:6} images  lengths {lo}-{hi}  {split:5} fonts  {drawn_in:9}  "
+            f"{timings[name]:5.1f}s  ({count / timings[name]:.0f} images/s)")
+    return timings
+
+
 def _write_csv(path: Path, header: list[str], rows) -> None:
     tmp = path.with_suffix(".csv.tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as fh:

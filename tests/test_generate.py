@@ -104,3 +104,15 @@ def test_a_stream_drawing_characters_outside_the_alphabet_is_refused(digits_dir,
     with pytest.raises(DigitseqError, match="training set"):
         train_crnn(stream, val, tmp_path / "m.pt", TrainConfig(epochs=1, batch_size=8, show_predictions=0, textline=False),
                    "0123456789", {"channels": [8, 16, 16, 16], "rnn_hidden": 16}, progress=False, log=lambda m: None)
+
+
+def test_notebook_ones_sets_are_seeded_by_their_position(tmp_path):
+    from digitseq.generate import generate, generate_sets
+
+    lines = []
+    sets = {"a": (3, 2, 2, "train"), "b": (3, 4, 4, "train", "clean")}
+    timings = generate_sets(sets, tmp_path / "img", seed=7, log=lines.append)
+    assert list(timings) == ["a", "b"] and len(lines) == 2 and "clean" in lines[1]
+    generate(tmp_path / "b_alone", 3, min_length=4, max_length=4, style="clean", seed=7 + 1000, progress=False)
+    assert (tmp_path / "img" / "b" / "labels.csv").read_text() == (tmp_path / "b_alone" / "labels.csv").read_text()
+    assert (tmp_path / "img" / "b" / "000000.png").read_bytes() == (tmp_path / "b_alone" / "000000.png").read_bytes()
