@@ -280,18 +280,12 @@ def test_training_commands_without_torch_say_what_to_install(command, tmp_path):
 
 
 def test_train_keeps_every_file_it_wrote_and_resumes_only_what_it_can(digits_dir, capsys, tmp_path, monkeypatch):
+    from interrupts import interrupt_at
+
     import digitseq.train as train_mod
 
     tiny = ["--channels", "8,16,16,16", "--rnn-hidden", "16", "--batch-size", "8"]
-    real, calls = train_mod.ctc_loss, {"n": 0}
-
-    def ctrl_c_at_second_batch(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(train_mod, "ctc_loss", ctrl_c_at_second_batch)
+    real = interrupt_at(monkeypatch, 2)
     run_dir = tmp_path / "run"
     code, _, err = run(["train", digits_dir, "--val", digits_dir, "--out", run_dir, "--epochs", "2", *tiny], capsys)
     assert code == 130 and (run_dir / "last.pt").is_file() and not (run_dir / "crnn.pt").exists()

@@ -3,6 +3,7 @@ train an initial model, --init a new run from it, interrupt that run (Ctrl-C), -
 
 import pytest
 import torch
+from interrupts import interrupt_at
 
 import digitseq.train as train_mod
 from digitseq.cli import main
@@ -31,21 +32,6 @@ def first_model(tmp_path_factory):
     assert run(["train", data, "--val", data, "--alphabet", PRINTABLE_ASCII, "--batch-size", 8,
                 "--out", root / "first", "--epochs", 1])[0] == 0
     return data, root / "first" / "crnn.pt"
-
-
-def interrupt_at(monkeypatch, call: int):
-    """Ctrl-C during the ``call``-th batch's loss (before that batch's optimiser and scheduler steps)."""
-    calls = {"n": 0}
-    real = train_mod.ctc_loss
-
-    def loss(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == call:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(train_mod, "ctc_loss", loss)
-    return real
 
 
 def init_interrupt_resume(first_model, tmp_path, capsys, monkeypatch, call: int):

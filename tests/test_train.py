@@ -3,6 +3,7 @@ import signal
 
 import pytest
 import torch
+from interrupts import interrupt_at
 
 from digitseq import train as train_mod
 from digitseq.data import ImageSet
@@ -59,22 +60,8 @@ def test_resume_continues_exactly(tmp_path, sets, amp):
         assert torch.allclose(v.float(), resumed.model.state_dict()[k].float(), atol=1e-5), k
 
 
-def ctrl_c_at_second_batch(monkeypatch):
-    """Make the training loss raise KeyboardInterrupt (Ctrl-C) on its second call; return the real loss."""
-    real, calls = train_mod.ctc_loss, {"n": 0}
-
-    def flaky(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(train_mod, "ctc_loss", flaky)
-    return real
-
-
 def test_last_epoch_model_refuses_a_last_pt_saved_mid_epoch_or_to_overwrite_it(tmp_path, sets, monkeypatch):
-    ctrl_c_at_second_batch(monkeypatch)
+    interrupt_at(monkeypatch, 2)
     res = train_crnn(sets[0], sets[1], tmp_path / "crnn.pt", cfg(), "0123456789", TINY, progress=False, log=quiet)
     with pytest.raises(DigitseqError, match="middle of an epoch"):
         train_mod.last_epoch_model(res.last_path, tmp_path / "x.pt")
@@ -84,7 +71,7 @@ def test_last_epoch_model_refuses_a_last_pt_saved_mid_epoch_or_to_overwrite_it(t
 
 def test_ctrl_c_mid_epoch_leaves_a_resumable_checkpoint(tmp_path, sets, monkeypatch):
     train, val = sets
-    real = ctrl_c_at_second_batch(monkeypatch)
+    real = interrupt_at(monkeypatch, 2)
     res = train_crnn(train, val, tmp_path / "crnn.pt", cfg(), "0123456789", TINY, progress=False, log=quiet)
     assert res.interrupted and res.last_path.is_file()
     monkeypatch.setattr(train_mod, "ctc_loss", real)
@@ -316,20 +303,6 @@ def test_a_continued_model_may_change_its_pools_if_its_gru_reads_as_many_rows(tm
     state = load_checkpoint(src)["state_dict"]
     assert reused == len(state)                                       # every tensor, the head too
     assert load_checkpoint(res.best_path)["arch"]["pools"] == stride8
-
-
-def interrupt_at(monkeypatch, n):
-    """Make the n-th training loss raise KeyboardInterrupt (Ctrl-C); return the real loss."""
-    real, calls = train_mod.ctc_loss, {"n": 0}
-
-    def flaky(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == n:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(train_mod, "ctc_loss", flaky)
-    return real
 
 
 def same_weights(a, b):
