@@ -43,11 +43,18 @@ def main(argv=None) -> int:
                     help="the second look's second model, as digitseq evaluate --partner (default: the model's own)")
     ap.add_argument("--pad-edges", action="store_true",
                     help="margins for lines cut out at their text, as digitseq evaluate --pad-edges")
+    ap.add_argument("--length", default=None, metavar="N|MIN-MAX|labels",
+                    help="read only texts of this length, as digitseq evaluate --length; 'labels': each set's own "
+                         "range (its shortest to its longest label: what a user who knows the format would give)")
+    ap.add_argument("--chars", default=None, help="read only these characters, as digitseq evaluate --chars")
     a = ap.parse_args(argv)
     from digitseq.evaluate import evaluate_folder
+    from digitseq.image import read_labels
     from digitseq.recognize import Recognizer
 
     rec = Recognizer.load(a.model, tta=a.tta, readings=a.readings, partner=a.partner, pad_edges=a.pad_edges)
+    if a.length != "labels" or a.chars:
+        rec.constrain(None if a.length == "labels" else a.length, a.chars)
     sets = a.sets.split(",") if a.sets else (ASCII_SETS if rec.alphabet == ASCII else DIGIT_SETS)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -57,6 +64,9 @@ def main(argv=None) -> int:
         if not (folder / "labels.csv").is_file():
             print(f"| {s} | - | missing ({folder}) | |", flush=True)
             continue
+        if a.length == "labels":
+            lengths = [len(t) for t in read_labels(folder, alphabet=rec.alphabet).labels]
+            rec.constrain((min(lengths), max(lengths)), a.chars)
         report = evaluate_folder(folder, rec)
         (out / f"{Path(s).name}.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
         print(f"| {s} | {report['n']} | {100 * report['sequence_accuracy']:.2f} | {report['cer']:.4f} |", flush=True)

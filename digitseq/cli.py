@@ -110,6 +110,11 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--partner", default=None, metavar="MODEL",
                    help="a second model of the same alphabet that --tta also reads each unsure image with: a .pt / "
                         ".onnx path, or off; default: the model's own (digits-h48 beside the shipped digit model)")
+    p.add_argument("--length", metavar="N|MIN-MAX",
+                   help="read only texts of this length (5) or range (4-6, 8-): a reading of another length is "
+                        "searched again for the likeliest text that fits (default: any length)")
+    p.add_argument("--chars", metavar="CHARS",
+                   help="read only these characters of the model's alphabet (e.g. 0123456789abcdef; default: all)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -420,7 +425,8 @@ def cmd_recognize(a) -> int:
 
     paths = list_images(a.paths)
     rec = Recognizer.load(a.model, backend=a.backend, textline=a.textline, threads=a.threads, margin=a.margin,
-                          tta=a.tta, readings=a.readings, partner=a.partner, pad_edges=a.pad_edges)
+                          tta=a.tta, readings=a.readings, partner=a.partner, pad_edges=a.pad_edges, length=a.length,
+                          chars=a.chars)
     out = _open_output(a.output, a.force)
     if out is sys.stdout and hasattr(out, "reconfigure"):
         out.reconfigure(errors="surrogateescape")   # non-UTF-8 file names, as the shell shows them
@@ -452,7 +458,7 @@ def cmd_evaluate(a) -> int:
     report = evaluate_folder(a.data, a.model, images=a.images, beam_width=a.beam_width, batch_size=a.batch_size,
                              errors=a.errors, backend=a.backend, textline=a.textline, threads=a.threads,
                              margin=a.margin, tta=a.tta, readings=a.readings, partner=a.partner,
-                             pad_edges=a.pad_edges)
+                             pad_edges=a.pad_edges, length=a.length, chars=a.chars)
     print(format_report(report))
     if a.json:
         try:

@@ -148,6 +148,18 @@ class Codec:
     def __repr__(self) -> str:
         return f"Codec({self.alphabet!r})"
 
+    # What a codec may be asked to read (a ConstrainedCodec, digitseq.constraints, narrows these): any text.
+    def allows(self, text: str) -> bool:
+        return True
+
+    def restrict(self, scores: np.ndarray) -> np.ndarray:
+        """Scores (B×T×C) as decoding should see them: as they are."""
+        return scores
+
+    def misfits(self, scores: np.ndarray, lengths) -> np.ndarray:
+        """Per image of a batch: greedy decoding reads a text this codec may not give as it is (never here)."""
+        return np.zeros(len(scores), dtype=bool)
+
     def encode(self, label: str) -> list[int]:
         try:
             return [self.index[c] for c in label]

@@ -17,7 +17,7 @@ def evaluate_folder(data: str | Path, model: str | Path | Recognizer | None = No
                     backend: str = "auto", textline: bool | None = None, threads: int | None = None,
                     margin: int | None = None, tta: str | bool = "auto", readings: str | None = None,
                     partner: str | Path | None = None, confidence_coverages: Sequence[float] = COVERAGES,
-                    pad_edges: bool = False) -> dict:
+                    pad_edges: bool = False, length=None, chars: str | None = None) -> dict:
     """Read every image of ``data`` with ``model`` (a Recognizer, a model name or a path; default the
     shipped digit model); return what :func:`digitseq.metrics.evaluate` returns plus ``errors`` (the
     worst ``errors`` mistakes), ``model``, ``data``, ``backend``, ``textline``, ``margin``, ``batch_size`` and
@@ -25,11 +25,13 @@ def evaluate_folder(data: str | Path, model: str | Path | Recognizer | None = No
     ``model`` is a Recognizer, which has its own settings), ``partner``: the second look's second model (a name or
     path, "off", None for the model's own; :meth:`Recognizer.load`), ``pad_edges``: margins for lines cut out at their
     text (:meth:`Recognizer.load`; ignored with a Recognizer); ``confidence_coverages``: the shares of surest
-    readings ``confidence`` reports (:func:`digitseq.metrics.confidence_report`)."""
+    readings ``confidence`` reports (:func:`digitseq.metrics.confidence_report`); ``length``, ``chars``: read only
+    texts of that shape (:meth:`Recognizer.load`; ignored with a Recognizer)."""
     rec = model if isinstance(model, Recognizer) else Recognizer.load(model, backend=backend, textline=textline,
                                                                        threads=threads, margin=margin, tta=tta,
                                                                        readings=readings, partner=partner,
-                                                                       pad_edges=pad_edges)
+                                                                       pad_edges=pad_edges, length=length,
+                                                                       chars=chars)
     ls = read_labels(data, images, alphabet=rec.alphabet)
     t0 = time.perf_counter()
     preds = []
@@ -48,12 +50,24 @@ def evaluate_folder(data: str | Path, model: str | Path | Recognizer | None = No
     report.update(data=str(data), model=rec.checkpoint.get("path", "?"), backend=rec.backend,
                   textline=rec.textline, pad_edges=rec.pad_edges, margin=rec.margin, tta=rec.tta, readings=rec.readings,
                   partner=rec.partner.checkpoint.get("path") if rec.partner else None, batch_size=batch_size,
+                  length=_length(rec.codec), chars=getattr(rec.codec, "chars", None),
                   beam_width=beam_width, seconds=round(seconds, 2))
     return report
 
 
+def _length(codec) -> str | None:
+    """A constrained codec's lengths as ``--length`` takes them ("5", "4-6", "8-"); None for any length."""
+    lo, hi = getattr(codec, "min_length", 0), getattr(codec, "max_length", None)
+    if lo == 0 and hi is None:
+        return None
+    return str(lo) if lo == hi else f"{lo}-{'' if hi is None else hi}"
+
+
 def format_report(report: dict) -> str:
     lines = [f"{report['data']}: {report['n']} images, model {report['model']}"]
+    if report.get("length") or report.get("chars"):       # read as constrained (--length, --chars)
+        lines[0] += "; read only texts" + (f" of length {report['length']}" if report.get("length") else "") + (
+            f" of the characters {report['chars']!r}" if report.get("chars") else "")
     for key in ("sequence_accuracy", "char_accuracy", "cer", "char_precision", "char_recall", "char_f1"):
         if key in report:
             lines.append(f"  {key:<18} {report[key]:.4f}")

@@ -37,6 +37,7 @@ from PIL import Image
 
 from . import WEIGHTS_DIR
 from .codec import Codec, Prediction
+from .constraints import ConstrainedCodec
 from .errors import CheckpointError, DataError
 from .image import NORMALISATION, default_workers, iter_loaded, load, open_image, pad_array, preprocess
 from .tta import check_mode, check_readings, choose, second_look, tight, unsure
@@ -182,7 +183,7 @@ def predict_batch(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisat
     if tta == "all":
         again = list(range(len(arrays)))
     else:
-        flags = unsure(scores, lengths)
+        flags = unsure(scores, lengths) | codec.misfits(scores, lengths)   # a reading of the wrong length too
         if textline:                    # an image cut at its text is read again with margins (tta.padded)
             flags |= tight(arrays, skip=flags)
         again = np.flatnonzero(flags).tolist()
@@ -228,7 +229,7 @@ def _read(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisation: dic
           raw: bool) -> tuple[list[Prediction], np.ndarray, np.ndarray]:
     """One forward pass over arrays of one height: their decoded predictions, the B×T×C scores and the lengths."""
     x, widths = pad_array(arrays, normalisation, margin)
-    scores, lengths = runner.run(x), runner.output_lengths(widths)
+    scores, lengths = codec.restrict(runner.run(x)), runner.output_lengths(widths)
     return codec.decode_scores(scores, lengths, beam_width, raw), scores, lengths
 
 
@@ -314,12 +315,13 @@ class Recognizer:
     def __init__(self, model, alphabet: str, input_height: int, normalisation: dict, device: str = "cpu",
                  checkpoint: dict | None = None, textline: bool | None = None, workers: int | None = None,
                  margin: int | None = None, tta: str | bool = "auto", readings: str | None = None,
-                 partner: Recognizer | None = None, pad_edges: bool = False):
+                 partner: Recognizer | None = None, pad_edges: bool = False, length=None, chars: str | None = None):
         if hasattr(model, "to") and not hasattr(model, "run"):   # a torch module
             model = model.to(device).eval()
         self.model = model
         self.runner = _runner(model, device)
         self.codec = Codec(alphabet)
+        self.constrain(length, chars)
         self.input_height = input_height
         self.normalisation = normalisation
         self.device = device
@@ -351,7 +353,7 @@ class Recognizer:
     def load(cls, model: str | Path | None = None, device: str = "cpu", backend: str = "auto",
              textline: bool | None = None, threads: int | None = None, margin: int | None = None,
              tta: str | bool = "auto", readings: str | None = None, partner: str | Path | None = None,
-             pad_edges: bool = False) -> Recognizer:
+             pad_edges: bool = False, length=None, chars: str | None = None) -> Recognizer:
         """Load a model by name (``"digits"``, the default, or ``"ascii"``) or by path (``.pt`` or ``.onnx``).
 
         ``textline`` and ``margin`` (columns of background after each image, :func:`predict_batch`) override the
@@ -368,6 +370,8 @@ class Recognizer:
         detector's box): where the text line touches three or four edges of the image, the crop gives it its usual
         margins, filled with the background (:func:`digitseq.textline.crop_to_text`); off by default, because images
         whose text fills them for other reasons (captchas) read worse so (docs/READING.md#pad-edges).
+        ``length`` (5, "4-6", "8-" or (4, 6)) and ``chars`` (a string of the model's characters): read only texts of
+        that length and of those characters (:mod:`digitseq.constraints`); None: any.
         """
         if threads is not None and threads < 1:
             raise DataError(f"threads must be >= 1 (or None for one per core), got {threads}")
@@ -383,7 +387,7 @@ class Recognizer:
                        {"path": net.path, "backend": "onnx", "preprocess": {**net.preprocess, "textline": use_textline}},
                        textline=use_textline, workers=threads, margin=margin, tta=tta, readings=readings,
                        partner=_load_partner(partner, path, net.preprocess, device, backend, threads, tta, textline,
-                                             pad_edges), pad_edges=pad_edges)
+                                             pad_edges), pad_edges=pad_edges, length=length, chars=chars)
         if not _installed("torch"):
             raise CheckpointError(f"{path}: a PyTorch checkpoint needs torch (pip install 'digitseq[train]'); "
                                   "or use an exported .onnx model")
@@ -398,11 +402,19 @@ class Recognizer:
         return cls(model_from_checkpoint(ckpt), ckpt["alphabet"], ckpt["input_height"], ckpt["normalisation"],
                    device, meta, textline=use_textline, workers=threads, margin=margin, tta=tta, readings=readings,
                    partner=_load_partner(partner, path, ckpt.get("preprocess") or {}, device, backend, threads, tta,
-                                         textline, pad_edges), pad_edges=pad_edges)
+                                         textline, pad_edges), pad_edges=pad_edges, length=length, chars=chars)
 
     @property
     def alphabet(self) -> str:
         return self.codec.alphabet
+
+    def constrain(self, length=None, chars: str | None = None) -> Recognizer:
+        """Read only texts of ``length`` (5, "4-6", "8-" or (4, 6)) and of the characters ``chars`` (a string of the
+        model's alphabet) from now on; None for any (both None: no constraint). Returns the recogniser itself.
+        See :mod:`digitseq.constraints`."""
+        alphabet = self.codec.alphabet
+        self.codec = Codec(alphabet) if length is None and chars is None else ConstrainedCodec(alphabet, chars, length)
+        return self
 
     @property
     def backend(self) -> str:

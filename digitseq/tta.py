@@ -300,9 +300,14 @@ def choose(predictions: Sequence[Prediction], scores: Sequence[np.ndarray], code
     alignment, :func:`ctc_log_likelihoods`). ``scores``: each reading's T×C scores (logits or
     log-probabilities), normalised here only when the readings disagree. Ties go to the text read first (the
     plain image's). Its confidence is that mean probability (a reading's confidence is its likelihood of the text
-    it read, so where the readings agree this is :func:`combine`'s); ``raw`` is that of its surest reading."""
+    it read, so where the readings agree this is :func:`combine`'s); ``raw`` is that of its surest reading.
+    Where ``codec`` reads only some texts (:class:`digitseq.constraints.ConstrainedCodec`) and some of the texts
+    fit it, only those compete."""
     texts = list(dict.fromkeys(p.text for p in predictions))
-    if len(texts) == 1:
+    fitting = [t for t in texts if codec.allows(t)]     # a codec that reads only some texts: those, if any
+    if fitting and len(fitting) < len(texts):
+        texts = fitting
+    elif len(texts) == 1:
         return combine(predictions)
     ll = ctc_log_likelihoods([log_softmax(s) for s in scores], [codec.encode(t) for t in texts])
     top = ll.max(axis=0)
