@@ -126,8 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("out_dir")
     g.add_argument("--count", type=_positive, required=True)
     g.add_argument("--length", type=_positive, help="label length (same as --min-length L --max-length L)")
-    g.add_argument("--min-length", type=_positive)
-    g.add_argument("--max-length", type=_positive)
+    g.add_argument("--min-length", type=_positive, help="(default: 5, or 1 with --max-length alone)")
+    g.add_argument("--max-length", type=_positive, help="(default: --min-length)")
     g.add_argument("--fonts", help="font folder (default: the project's font/)")
     g.add_argument("--split", choices=["train", "test", "wild"], default="train",
                    help="which font families to use (wild: hard styles never trained on)")
@@ -135,16 +135,19 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=_non_negative, default=0)
     g.add_argument("--alphabet", default=DIGITS)
     g.add_argument("--workers", type=_positive, help="processes (default: all cores)")
-    g.add_argument("--force", action="store_true", help="replace an existing output folder")
+    g.add_argument("--force", action="store_true",
+                   help="replace an earlier draw in the folder (its images, labels.csv, sources.csv, meta.json; "
+                        "nothing else)")
 
     p = sub.add_parser("pretrain", help="train the single-character CNN (stage 2)")
     _data_args(p)
     p.add_argument("--val", required=True, help="validation folder or CSV")
-    p.add_argument("--out", default=str(DEFAULT_PRETRAINED_CNN))
+    p.add_argument("--out", default=str(DEFAULT_PRETRAINED_CNN),
+                   help="the checkpoint (.pt), or a folder for cnn.pt; last.pt goes beside it (default: %(default)s)")
     p.add_argument("--alphabet", default=DIGITS)
     p.add_argument("--epochs", type=_positive, default=8)
     p.add_argument("--batch-size", type=_positive, default=64)
-    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--lr", type=_learning_rate, default=3e-3)
     p.add_argument("--seed", type=_non_negative, default=0)
     p.add_argument("--force", action="store_true")
 
@@ -232,8 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_generate(a) -> int:
     from .generate import generate
 
-    lo = a.min_length or a.length or 5
-    hi = a.max_length or a.length or lo
+    if a.length and (a.min_length or a.max_length):
+        raise DigitseqError("--length is --min-length and --max-length at once: give one or the others")
+    lo = a.length or a.min_length or (1 if a.max_length else 5)
+    hi = a.length or a.max_length or lo
     path = generate(a.out_dir, a.count, min_length=lo, max_length=hi, font_dir=a.fonts, split=a.split,
                     style=a.style, seed=a.seed, alphabet=a.alphabet, workers=a.workers, overwrite=a.force)
     print(f"wrote {a.count} images and {path}")
@@ -263,11 +268,20 @@ def _out_path(out: str, name: str) -> Path:
     return p if p.suffix == ".pt" else p / name
 
 
+def _check_out_folder(given: str, out: Path) -> None:
+    """A one-line error, before any work, where a file stands where ``out``'s folder (or one above it) should be."""
+    above = next(p for p in (out.parent, *out.parent.parents) if p.exists() or p == p.parent)
+    if above.exists() and not above.is_dir():
+        raise DigitseqError(f"--out {given}: {above} is a file, not a folder")
+
+
 def cmd_pretrain(a) -> int:
     from .train import TrainConfig, pretrain_cnn
 
-    out = Path(a.out)
-    _check_output(out, a.force)
+    out = _out_path(a.out, "cnn.pt")
+    _check_out_folder(a.out, out)
+    for path in (out, out.with_name("last.pt" if out.name != "last.pt" else "last-resume.pt")):   # and the run's state
+        _check_output(path, a.force)
     train = _load_set(a.data, a.images, a.alphabet, augment=True, seed=a.seed)
     val = _load_set(a.val, None, a.alphabet)
     cfg = TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, seed=a.seed, patience=3, freeze_cnn=False)
@@ -283,9 +297,7 @@ def cmd_train(a) -> int:
 
     out = _out_path(a.out, "crnn.pt")
     last = out.with_name("last.pt") if out.name != "last.pt" else out.with_name("last-resume.pt")
-    above = next(p for p in (out.parent, *out.parent.parents) if p.exists() or p == p.parent)
-    if above.exists() and not above.is_dir():
-        raise DigitseqError(f"--out {a.out}: {above} is a file, not a folder")
+    _check_out_folder(a.out, out)
     # Nothing written is overwritten without --force: the model and the run's last.pt, unless this resumes that
     # very last.pt (which then goes on in place).
     if not (a.resume and Path(a.resume).resolve() == last.resolve()):
@@ -419,14 +431,25 @@ class _RowWriter:
         self.out.flush()
 
 
-def cmd_recognize(a) -> int:
-    from .image import list_images
+def _recognizer(a):
+    """The Recognizer that recognize's and evaluate's model options ask for; a note on stderr where the model names a
+    partner that is not beside it (a model copied or exported alone), which changes how it reads."""
     from .recognize import Recognizer
 
-    paths = list_images(a.paths)
     rec = Recognizer.load(a.model, backend=a.backend, textline=a.textline, threads=a.threads, margin=a.margin,
                           tta=a.tta, readings=a.readings, partner=a.partner, pad_edges=a.pad_edges, length=a.length,
                           chars=a.chars)
+    if rec.partner_missing:
+        print(f"digitseq: note: the model's partner {rec.partner_missing} is not there; unsure images are read "
+              "without it (copy it beside the model, or pass --partner off to silence this)", file=sys.stderr)
+    return rec
+
+
+def cmd_recognize(a) -> int:
+    from .image import list_images
+
+    paths = list_images(a.paths)
+    rec = _recognizer(a)
     out = _open_output(a.output, a.force)
     if out is sys.stdout and hasattr(out, "reconfigure"):
         out.reconfigure(errors="surrogateescape")   # non-UTF-8 file names, as the shell shows them
@@ -455,10 +478,8 @@ def cmd_evaluate(a) -> int:
     if a.json:   # checked before the evaluation, so that its work is not lost to a path that cannot be written
         _check_output(Path(a.json), a.force)
         _make_parent(Path(a.json))
-    report = evaluate_folder(a.data, a.model, images=a.images, beam_width=a.beam_width, batch_size=a.batch_size,
-                             errors=a.errors, backend=a.backend, textline=a.textline, threads=a.threads,
-                             margin=a.margin, tta=a.tta, readings=a.readings, partner=a.partner,
-                             pad_edges=a.pad_edges, length=a.length, chars=a.chars)
+    report = evaluate_folder(a.data, _recognizer(a), images=a.images, beam_width=a.beam_width,
+                             batch_size=a.batch_size, errors=a.errors)
     print(format_report(report))
     if a.json:
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
+import re
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +71,35 @@ def _work(args) -> list[Sample]:
     return done
 
 
+DRAWN = re.compile(r"\d{6,}\.png")     # the image names generate writes (000000.png, ...)
+
+
+def _check_draw(min_length: int, max_length: int, alphabet: str) -> None:
+    """A clear :class:`DataError` for lengths or an alphabet no string can be drawn from."""
+    if not 1 <= min_length <= max_length:
+        raise DataError(f"lengths must satisfy 1 <= min <= max, got {min_length}..{max_length}")
+    if not isinstance(alphabet, str) or not alphabet or len(set(alphabet)) != len(alphabet):
+        raise DataError(f"alphabet must be non-empty with no repeated characters, got {alphabet!r}")
+
+
+def _style(style: RenderStyle | str) -> RenderStyle:
+    try:
+        return RenderStyle.named(style) if isinstance(style, str) else style
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+
+
+def _remove_drawn(out: Path) -> None:
+    """Remove an earlier draw's files from ``out`` (its labels.csv, sources.csv, meta.json and NNNNNN.png images),
+    and nothing else; refused where the labels.csv is not a draw's (no meta.json beside it): a user's own data."""
+    if not (out / "meta.json").is_file():
+        raise DataError(f"{out / LABELS} was not written by generate (no meta.json beside it); choose another "
+                        "folder: --force replaces only an earlier draw")
+    for p in out.iterdir():
+        if (p.name in (LABELS, "sources.csv", "meta.json") or DRAWN.fullmatch(p.name)) and (p.is_file() or p.is_symlink()):
+            p.unlink()
+
+
 def generate(out_dir: str | Path, count: int, *, min_length: int = 5, max_length: int | None = None,
              fonts: list[FontInfo] | None = None, font_dir: str | Path | None = None, split: str = "train",
              style: RenderStyle | str = "augmented", seed: int = 0, alphabet: str = DIGITS,
@@ -78,16 +107,17 @@ def generate(out_dir: str | Path, count: int, *, min_length: int = 5, max_length
     """Render ``count`` images of random labels into ``out_dir``; returns the path of labels.csv.
 
     Fonts come from ``fonts`` or else ``font_dir``'s ``split``, limited to those that draw every
-    character of ``alphabet``. An existing ``labels.csv`` is only replaced with ``overwrite=True``.
+    character of ``alphabet``. An existing draw (``labels.csv`` with generate's ``meta.json``) is only replaced with
+    ``overwrite=True``, and then only its own files are removed (a folder's other files and subfolders stay); a
+    ``labels.csv`` of someone's own data is never replaced.
     """
     max_length = min_length if max_length is None else max_length
     if count < 1:
         raise DataError(f"count must be >= 1, got {count}")
-    if not 1 <= min_length <= max_length:
-        raise DataError(f"lengths must satisfy 1 <= min <= max, got {min_length}..{max_length}")
-    if not alphabet or len(set(alphabet)) != len(alphabet):
-        raise DataError(f"alphabet must be non-empty with no repeated characters, got {alphabet!r}")
-    style = RenderStyle.named(style) if isinstance(style, str) else style
+    _check_draw(min_length, max_length, alphabet)
+    if workers is not None and workers < 1:
+        raise DataError(f"workers must be >= 1 (or None for one per core), got {workers}")
+    style = _style(style)
     if fonts is None:
         fonts = load_fonts(font_dir, split=split, alphabet=alphabet)
     if not fonts:
@@ -97,7 +127,7 @@ def generate(out_dir: str | Path, count: int, *, min_length: int = 5, max_length
     if (out / LABELS).exists():
         if not overwrite:
             raise DataError(f"{out / LABELS} exists; pass --force (overwrite=True) to replace it")
-        shutil.rmtree(out)
+        _remove_drawn(out)
     elif out.is_dir() and not overwrite:     # someone's own files: refuse to draw over any of them
         names = {f"{i:0{width}d}.png" for i in range(count)} | {"sources.csv", "meta.json"}
         clash = sorted(p.name for p in out.iterdir() if p.name in names)
@@ -106,7 +136,10 @@ def generate(out_dir: str | Path, count: int, *, min_length: int = 5, max_length
                             "overwrite); choose a new folder, or pass --force (overwrite=True)")
     if out.exists() and not out.is_dir():
         raise DataError(f"{out}: a file, not a folder")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:      # a file where a folder above it should be
+        raise DataError(f"{out}: cannot create this folder ({exc.strerror})") from None
 
     workers = workers or os.cpu_count() or 1
     chunk = max(50, min(1000, count // (workers * 8) or 1))
@@ -128,12 +161,13 @@ def generate(out_dir: str | Path, count: int, *, min_length: int = 5, max_length
         if workers != 1:
             pool.shutdown()
 
-    _write_csv(out / LABELS, ["filename", "label"], [(s.filename, s.label) for s in samples])
-    _write_csv(out / "sources.csv", ["filename", "font", "family"], [(s.filename, s.font, s.family) for s in samples])
+    # labels.csv last: a folder with it is a whole draw, and its meta.json says it is generate's (_remove_drawn)
     meta = {"count": count, "min_length": min_length, "max_length": max_length, "alphabet": alphabet,
             "seed": seed, "split": split, "fonts": sorted({s.font for s in samples}),
             "families": sorted({f.family for f in fonts}), "style": style.to_dict()}
     (out / "meta.json").write_text(json.dumps(meta, indent=1))
+    _write_csv(out / "sources.csv", ["filename", "font", "family"], [(s.filename, s.font, s.family) for s in samples])
+    _write_csv(out / LABELS, ["filename", "label"], [(s.filename, s.label) for s in samples])
     return out / LABELS
 
 
@@ -186,8 +220,9 @@ class RenderedDataset:
                  reduction: int = 4, textline: bool = False, fresh: bool = False):
         self.count, self.seed, self.alphabet, self.fresh = count, seed, alphabet, fresh
         self.min_length, self.max_length = min_length, max_length if max_length is not None else min_length
+        _check_draw(self.min_length, self.max_length, alphabet)
         self.fonts = fonts if fonts is not None else load_fonts(font_dir, split=split, alphabet=alphabet)
-        self.style = RenderStyle.named(style) if isinstance(style, str) else style
+        self.style = _style(style)
         self.height, self.reduction, self.textline = height, reduction, textline
         self.augment, self.epoch = False, 0   # the renderer already varies every sample
         self._labels: list[str] | None = None

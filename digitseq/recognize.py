@@ -346,6 +346,7 @@ class Recognizer:
             raise CheckpointError(f"the partner model reads {partner.alphabet!r}, this one {alphabet!r}: a partner "
                                   "must read the same alphabet")
         self.partner = partner      # a second model in the second look (None: none)
+        self.partner_missing: str | None = None     # the file of a partner the model names, where load() found none
         # the partner reads an unsure image once, or every way the model does
         self.partner_looks = check_partner_looks(own.get("tta_partner_looks"))
 
@@ -371,8 +372,21 @@ class Recognizer:
         margins, filled with the background (:func:`digitseq.textline.crop_to_text`); off by default, because images
         whose text fills them for other reasons (captchas) read worse so (docs/READING.md#pad-edges).
         ``length`` (5, "4-6", "8-" or (4, 6)) and ``chars`` (a string of the model's characters): read only texts of
-        that length and of those characters (:mod:`digitseq.constraints`); None: any.
+        that length and of those characters (:mod:`digitseq.constraints`); None: any. Where the model names a
+        partner whose file is not beside it (a model copied or exported alone), :attr:`partner_missing` says which
+        file (the command line prints a note); it is read without one.
         """
+        rec = cls._load(model, device, backend, textline, threads, margin, tta, readings, partner, pad_edges, length,
+                        chars)
+        own = (rec.checkpoint.get("preprocess") or {}).get("tta_partner")
+        if partner is None and own and rec.partner is None and rec.tta != "off":
+            path = Path(rec.checkpoint.get("path", ""))
+            rec.partner_missing = str(path.with_name(f"{own}{path.suffix}"))
+        return rec
+
+    @classmethod
+    def _load(cls, model, device, backend, textline, threads, margin, tta, readings, partner, pad_edges, length,
+              chars) -> Recognizer:
         if threads is not None and threads < 1:
             raise DataError(f"threads must be >= 1 (or None for one per core), got {threads}")
         if margin is not None and margin < 0:

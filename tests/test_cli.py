@@ -346,3 +346,22 @@ def test_labels_lose_the_spaces_around_them_but_keep_their_zeros(tmp_path):
     Image.new("L", (40, 20), 255).save(tmp_path / "a.png")
     (tmp_path / "labels.csv").write_text("filename , label\na.png , 00427 \n")
     assert read_labels(tmp_path, alphabet="0123456789").labels == ["00427"]
+
+
+def test_pretrain_out_is_a_file_or_a_folder_and_overwrites_nothing(tmp_path, capsys):
+    data = tmp_path / "single"
+    generate(data, 20, min_length=1, workers=1, progress=False)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "last.pt").write_text("someone's state")
+    code, _, err = run(["pretrain", data, "--val", data, "--out", run_dir / "cnn.pt", "--epochs", "1"], capsys)
+    assert_one_line_error(code, err, "last.pt exists")
+    assert (run_dir / "last.pt").read_text() == "someone's state"
+    code, out, _ = run(["pretrain", data, "--val", data, "--out", tmp_path / "folder", "--epochs", "1"], capsys)
+    assert code == 0 and (tmp_path / "folder" / "cnn.pt").is_file() and (tmp_path / "folder" / "last.pt").is_file()
+    (tmp_path / "file").write_text("x")
+    code, _, err = run(["pretrain", data, "--val", data, "--out", tmp_path / "file" / "cnn.pt"], capsys)
+    assert_one_line_error(code, err, "is a file, not a folder")
+    with pytest.raises(SystemExit) as exc:
+        run(["pretrain", data, "--val", data, "--out", tmp_path / "x", "--lr", "-1"], capsys)
+    assert exc.value.code == 2 and "positive" in capsys.readouterr().err

@@ -57,7 +57,10 @@ def test_int8_export_is_written_with_metadata_and_checked(tmp_path, digits_dir, 
     report = json.loads(capsys.readouterr().out)
     q = tmp_path / "m.int8.onnx"
     assert report["int8"]["onnx"] == str(q) and q.stat().st_size < target.stat().st_size
-    assert 0 <= report["int8"]["check"]["identical_strings"] <= 24
+    check = report["int8"]["check"]
+    assert 0 <= check["identical_strings"] <= 24 and check["tolerance"] is None
+    assert check["ok"] == (check["identical_strings"] == check["n"])      # judged by its strings alone
+    assert "digits-h48.onnx" in report["partner"]       # the shipped model's partner, not beside the copy
     rec = Recognizer.load(q)
     assert rec.alphabet == "0123456789" and isinstance(rec.predict(sorted(digits_dir.glob("*.png"))[0]).text, str)
 
@@ -79,7 +82,7 @@ def test_bad_onnx_file(tmp_path, digits_dir, capsys):
 
 def test_parity_check_fails_for_an_onnx_file_of_other_weights(tmp_path, digits_dir, shipped_model):
     from digitseq.errors import DigitseqError
-    from digitseq.export import export_onnx, parity_check
+    from digitseq.export import LOGIT_TOLERANCE, export_onnx, parity_check
 
     ckpt = torch.load(shipped_model, weights_only=True)
     ckpt["state_dict"] = {k: (v.flip(0) if k.startswith("head") or "rnn" in k else v)
@@ -88,6 +91,36 @@ def test_parity_check_fails_for_an_onnx_file_of_other_weights(tmp_path, digits_d
     torch.save(ckpt, other)
     export_onnx(other, tmp_path / "other.onnx")
     report = parity_check(shipped_model, tmp_path / "other.onnx", digits_dir, strict=False)
-    assert not report["ok"] and report["n"] == 24 and report["max_abs_logit_diff"] > report["tolerance"]
+    assert not report["ok"] and report["n"] == 24 and report["max_abs_logit_diff"] > LOGIT_TOLERANCE
     with pytest.raises(DigitseqError, match="parity check failed"):
         parity_check(shipped_model, tmp_path / "other.onnx", digits_dir)
+
+
+def test_export_refuses_early_and_leaves_nothing_behind(tmp_path, shipped_model, capsys):
+    def run(*args):
+        code = main(["export", *map(str, args)])
+        err = capsys.readouterr().err
+        assert code == 2 and err.startswith("digitseq: error:") and err.count("\n") == 1, err
+        return err
+
+    target = tmp_path / "e" / "m.onnx"
+    assert "no such file or folder" in run("--model", shipped_model, "--onnx", target, "--check", tmp_path / "nope")
+    assert not target.exists()              # the retry is not refused for a file the failed export left
+    onnx_model = resolve_model("digits", "onnx")[0]
+    assert "an ONNX model already" in run("--model", onnx_model, "--onnx", target)
+    (tmp_path / "file").write_text("x")
+    assert "cannot create its folder" in run("--model", shipped_model, "--onnx", tmp_path / "file" / "m.onnx")
+
+
+def test_a_model_copied_without_its_partner_reads_without_it_and_says_so(tmp_path, digits_dir, capsys):
+    import shutil
+
+    onnx_model = resolve_model("digits", "onnx")[0]
+    shutil.copy(onnx_model, tmp_path / "d.onnx")
+    rec = Recognizer.load(tmp_path / "d.onnx")
+    assert rec.partner is None and rec.partner_missing == str(tmp_path / "digits-h48.onnx")
+    assert Recognizer.load(tmp_path / "d.onnx", partner="off").partner_missing is None
+    assert main(["recognize", str(digits_dir), "--model", str(tmp_path / "d.onnx")]) == 0
+    assert "digitseq: note: the model's partner" in capsys.readouterr().err
+    shutil.copy(onnx_model.with_name("digits-h48.onnx"), tmp_path)
+    assert Recognizer.load(tmp_path / "d.onnx").partner is not None

@@ -43,10 +43,49 @@ def test_existing_output_needs_force(tmp_path, capsys):
     assert main(["generate", str(tmp_path), "--count", "2", "--force", "--workers", "1"]) == 0
 
 
-@pytest.mark.parametrize("kwargs", [{"count": 0}, {"min_length": 3, "max_length": 2}, {"alphabet": "11"}])
+def test_force_replaces_an_earlier_draw_and_nothing_else(tmp_path, capsys):
+    generate(tmp_path, 3, workers=1, progress=False)
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "a.png").write_text("mine")
+    generate(tmp_path, 2, workers=1, progress=False, overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["000000.png", "000001.png", "labels.csv", "meta.json",
+                                                         "notes.txt", "photos", "sources.csv"]   # 000002.png gone
+    assert (tmp_path / "photos" / "a.png").read_text() == "mine"
+    own = tmp_path / "own"                  # a user's data: a labels.csv generate did not write
+    own.mkdir()
+    (own / "labels.csv").write_text("filename,label\nphotos/a.png,1\n")
+    assert main(["generate", str(own), "--count", "2", "--force", "--workers", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "was not written by generate" in err and err.count("\n") == 1
+    assert sorted(p.name for p in own.iterdir()) == ["labels.csv"]
+
+
+def test_cli_lengths(tmp_path, capsys):
+    assert main(["generate", str(tmp_path / "a"), "--count", "6", "--max-length", "3", "--workers", "1"]) == 0
+    assert {len(y) for y in read_labels(tmp_path / "a").labels} <= {1, 2, 3}
+    assert main(["generate", str(tmp_path / "b"), "--count", "2", "--length", "3", "--min-length", "2"]) == 2
+    assert "give one or the others" in capsys.readouterr().err
+    (tmp_path / "file").write_text("x")
+    assert main(["generate", str(tmp_path / "file" / "sub"), "--count", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("digitseq: error:") and "cannot create this folder" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("kwargs", [{"count": 0}, {"min_length": 3, "max_length": 2}, {"alphabet": "11"},
+                                    {"style": "nope"}, {"workers": -1}])
 def test_bad_arguments(tmp_path, kwargs):
     with pytest.raises(DataError):
-        generate(tmp_path, **{"count": 2, "workers": 1, **kwargs})
+        generate(tmp_path / "out", **{"count": 2, "workers": 1, **kwargs})
+    assert not (tmp_path / "out").exists()      # refused before anything is made
+
+
+@pytest.mark.parametrize("kwargs", [{"min_length": 3, "max_length": 2}, {"alphabet": "001"}, {"style": "nope"}])
+def test_a_rendered_stream_refuses_what_generate_refuses(kwargs):
+    from digitseq.generate import RenderedDataset
+
+    with pytest.raises(DataError):
+        RenderedDataset(2, **kwargs)
 
 
 def test_rendered_dataset_streams_the_same_samples_as_generate(tmp_path):
