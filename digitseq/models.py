@@ -197,6 +197,11 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch raises many types for a damaged file
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if reason.startswith("Weights only load failed"):     # torch's advice to unpickle it is not ours to give
+            reason = ("it holds pickled Python objects; digitseq loads only tensors and plain data"
+                      if "Unsupported global" in str(exc) else "damaged, or not a torch checkpoint")
+        elif len(reason) < 12:                                # a bare key or byte value says nothing alone
+            reason = f"{type(exc).__name__}: {reason}"
         raise CheckpointError(f"{path}: not a readable checkpoint ({reason[:200]})") from None
     if not isinstance(ckpt, dict) or (missing := [k for k in REQUIRED_KEYS if k not in ckpt]):
         what = f"missing {', '.join(missing)}" if isinstance(ckpt, dict) else f"a {type(ckpt).__name__}"

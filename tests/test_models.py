@@ -82,6 +82,13 @@ def test_bad_checkpoints_are_named(tmp_path):
     (tmp_path / "junk.pt").write_bytes(b"\x00garbage" * 10)
     with pytest.raises(CheckpointError, match="junk.pt: not a readable checkpoint"):
         load_checkpoint(tmp_path / "junk.pt")
+    (tmp_path / "byte.pt").write_bytes(b"i")
+    with pytest.raises(CheckpointError, match=r"byte.pt: not a readable checkpoint \(damaged, or not a torch"):
+        load_checkpoint(tmp_path / "byte.pt")
+    torch.save({"model": torch.nn.Linear(2, 2)}, tmp_path / "pickled.pt")     # a whole module, pickled
+    with pytest.raises(CheckpointError, match=r"pickled Python objects; digitseq loads only tensors") as exc:
+        load_checkpoint(tmp_path / "pickled.pt")
+    assert "weights_only" not in str(exc.value)
     torch.save({"state_dict": {}}, tmp_path / "partial.pt")
     with pytest.raises(CheckpointError, match="not a digitseq checkpoint"):
         load_checkpoint(tmp_path / "partial.pt")
