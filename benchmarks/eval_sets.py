@@ -3,6 +3,7 @@
     python benchmarks/eval_sets.py --model digits --out results/eval_shipped   # the digit sets
     python benchmarks/eval_sets.py --model ascii --out results/eval_ascii      # the ASCII sets
     python benchmarks/eval_sets.py --tta off --out results/eval_tta_off        # one reading each (digitseq.tta)
+    python benchmarks/eval_sets.py --length labels --out results/eval_length/auto   # each set's own lengths given
 
 Each set is read exactly as ``digitseq evaluate img/SET --model MODEL --json OUT/SET.json`` reads it (the
 same function, the same batching), so a row here and that command agree. Sets that are missing are
