@@ -9,15 +9,19 @@ reads only such texts:
   per-step softmax spreads their probability over the allowed classes and the blank; every later step (greedy
   decoding, the second look's gate, the pooling of readings) sees the restricted scores.
 - **length** (``min_length`` / ``max_length``): where the greedy reading is too long or too short, a CTC prefix
-  beam search that keeps the best ``BEAM`` prefixes *of each length* (:func:`constrained_search`) finds the
-  likeliest text of an allowed length; its confidence is that text's CTC likelihood (every alignment). A reading
-  of the right length is left as it is, so a constraint never changes a text that already fits it. Such images
-  also open the second look's gate (``tta auto``; :func:`digitseq.recognize.predict_batch`), and when readings are
-  pooled, texts that fit win over texts that do not (:func:`digitseq.tta.choose`).
+  beam search that keeps the best ``BEAM`` prefixes *of each length* below the shortest allowed one, and of all
+  the longer ones together (:func:`constrained_search`), finds the likeliest text of an allowed length; its
+  confidence is that text's CTC likelihood (every alignment); ``raw`` stays the network's own per-step path. A
+  reading of the right length is not searched again. Images whose plain reading does not fit also open the second
+  look's gate (``tta auto``; :func:`digitseq.recognize.predict_batch`); its readings are each read under the
+  constraint, and when they are pooled, texts that fit win over texts that do not (:func:`digitseq.tta.choose`).
+  So with the second look (``auto`` or ``all``), the text chosen can differ from the unconstrained one even where
+  that one fits: the pool holds other candidates.
 
 ``digitseq recognize --length 5 --chars 0123456789abcdef``; ``Recognizer.load(..., length="4-6", chars=...)``.
-A text the network cannot emit at that length (more characters than it has time steps) falls back to the
-unconstrained reading. numpy only (part of the light runtime).
+A reading where no text of the length can be emitted (more characters than the image has time steps) keeps its
+plain reading (of the allowed characters); with the second look, the pool of the image's readings decides (a
+stretched reading has more steps). numpy only (part of the light runtime).
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ def parse_length(length) -> tuple[int, int | None] | None:
     elif isinstance(length, str) and length.strip():
         text = length.strip()
         lo_s, sep, hi_s = text.partition("-")
+        if not (lo_s.strip() or hi_s.strip()):
+            raise DataError(f"length must be N or MIN-MAX (e.g. 5, 4-6, 8-), got {length!r}")
         try:
             lo = int(lo_s) if lo_s.strip() else 0
             hi = (int(hi_s) if hi_s.strip() else None) if sep else lo
@@ -130,7 +136,8 @@ class ConstrainedCodec(Codec):
         return preds
 
     def _search(self, log_probs: np.ndarray, fallback: Prediction, beam: int) -> Prediction:
-        labels = constrained_search(log_probs, self.min_length, self.max_length, beam)
+        classes = None if self.chars is None else [self.index[c] for c in self.chars]
+        labels = constrained_search(log_probs, self.min_length, self.max_length, beam, classes=classes)
         if labels is None:
             return fallback
         text = "".join(self.alphabet[k - 1] for k in labels)
@@ -139,24 +146,29 @@ class ConstrainedCodec(Codec):
 
 
 def constrained_search(log_probs: np.ndarray, min_length: int = 0, max_length: int | None = None, beam: int = BEAM,
-                       prune: float = PRUNE) -> tuple[int, ...] | None:
-    """The likeliest label sequence (class indices, blank = 0) of ``min_length`` to ``max_length`` labels that a
-    CTC prefix beam search over ``log_probs`` (T×C) finds, keeping the best ``beam`` prefixes of each length (so a
-    length the unconstrained search would prune is still there at the end); None if no prefix of an allowed
-    length survives (T too short for it). At each step it expands the blank and the :data:`TOP` likeliest
-    classes, and up to :data:`WIDE` of the likeliest that are above ``prune``."""
+                       prune: float = PRUNE, classes=None) -> tuple[int, ...] | None:
+    """The likeliest label sequence (class indices, blank = 0) of ``min_length`` to ``max_length`` labels of
+    ``classes`` (the label classes it may use; None: all) that a CTC prefix beam search over ``log_probs`` (T×C)
+    finds, keeping the best ``beam`` prefixes of each length below ``min_length`` and the best ``beam`` of all the
+    longer ones (so a length the unconstrained search would prune is still there at the end); None if no prefix of
+    an allowed length survives (T too short for it). At each step it expands the blank, the :data:`TOP` likeliest
+    of ``classes``, and up to :data:`WIDE` of the likeliest that are above ``prune``."""
     lp = np.asarray(log_probs, dtype=np.float64)
     t_n = len(lp)
     hi = t_n if max_length is None else min(max_length, t_n)
-    order = np.argsort(-lp, axis=1, kind="stable")
-    above = np.take_along_axis(lp, order[:, :WIDE], axis=1) >= prune
+    usable = np.ones(lp.shape[1], dtype=bool) if classes is None else np.isin(np.arange(lp.shape[1]), classes)
+    usable[0] = False                                        # the blank is handled apart
+    if not usable.any():
+        return None if min_length > 0 else ()
+    order = np.argsort(np.where(usable, -lp, np.inf), axis=1, kind="stable")[:, :min(WIDE, int(usable.sum()))]
+    above = np.take_along_axis(lp, order, axis=1) >= prune
     above[:, :TOP] = True
     beams: dict[tuple, list[float]] = {(): [0.0, NEG]}       # prefix -> [log p ending in a blank, in a label]
     for t in range(t_n):
         step = lp[t].tolist()
-        # the blank, the TOP likeliest classes, and up to WIDE of the likeliest above ``prune``: a length the likely
+        # the blank, the TOP likeliest usable classes, and up to WIDE of them above ``prune``: a length the likely
         # ones cannot make (a sure character skipped, one where the blank is sure) stays within reach
-        cands = [c for c in order[t, :WIDE][above[t]].tolist() if c != 0]
+        cands = order[t][above[t]].tolist()
         blank = step[0]
         nxt: dict[tuple, list[float]] = {}
         for prefix, (pb, pnb) in beams.items():
@@ -178,6 +190,8 @@ def constrained_search(log_probs: np.ndarray, min_length: int = 0, max_length: i
                     base = total + p
                 else:
                     continue
+                if base == NEG:                                 # no path reaches it (a repeat with no blank)
+                    continue
                 new = prefix + (c,)
                 f = nxt.get(new)
                 if f is None:
@@ -185,10 +199,10 @@ def constrained_search(log_probs: np.ndarray, min_length: int = 0, max_length: i
                 else:
                     f[1] = _lse(f[1], base)
         left = t_n - t - 1                                  # steps after this one
-        by_length: dict[int, list] = {}
+        by_length: dict[int, list] = {}     # one beam for each length below min_length, one for all the others
         for prefix, v in nxt.items():
             if len(prefix) + left >= min_length:            # can still reach the shortest allowed length
-                by_length.setdefault(len(prefix), []).append((_lse(v[0], v[1]), prefix))
+                by_length.setdefault(min(len(prefix), min_length), []).append((_lse(v[0], v[1]), prefix))
         beams = {}
         for items in by_length.values():
             if len(items) > beam:
@@ -196,7 +210,7 @@ def constrained_search(log_probs: np.ndarray, min_length: int = 0, max_length: i
             beams.update((prefix, nxt[prefix]) for _, prefix in items[:beam])
         if not beams:
             return None
-    fitting = [(_lse(*v), prefix) for prefix, v in beams.items() if min_length <= len(prefix) <= hi]
+    fitting = [(p, prefix) for prefix, v in beams.items() if min_length <= len(prefix) <= hi and (p := _lse(*v)) > NEG]
     if not fitting:
         return None
     return max(fitting)[1]

@@ -30,7 +30,7 @@ def test_parse_length():
     assert parse_length(5) == parse_length("5") == (5, 5)
     assert parse_length("4-6") == parse_length((4, 6)) == (4, 6)
     assert parse_length("8-") == (8, None) and parse_length("-3") == (0, 3)
-    for bad in ["x", "", "6-4", "0", "-0", "1-2-3", "2-x", 2.5, True, (3, 1)]:
+    for bad in ["x", "", "-", " - ", "6-4", "0", "-0", "1-2-3", "2-x", 2.5, True, (3, 1)]:
         with pytest.raises(DataError):
             parse_length(bad)
 
@@ -68,6 +68,19 @@ def test_chars_leave_out_the_others_and_spread_their_probability():
         ConstrainedCodec("0123456789", chars="12a")
     with pytest.raises(DataError):
         ConstrainedCodec("0123456789", chars="")
+
+
+def test_a_search_never_uses_a_character_chars_leaves_out():
+    # only '1' (class 2) allowed: '111' needs five steps (a blank between repeats) and there are four; the masked
+    # classes, which the scores favour, must not fill the length, and the plain reading (of '1's) stays
+    rng = np.random.default_rng(0)
+    for n in (2, 3, 4):
+        c = ConstrainedCodec("0123456789", chars="1", length=n)
+        for _ in range(20):
+            p = c.decode(rng.normal(size=(1, 4, 11)).astype("f4"))[0]
+            assert set(p.text) <= {"1"} and (len(p.text) == n or n > 2)
+    found = constrained_search(DROPPED, 3, 3, classes=[2, 3])
+    assert found is not None and len(found) == 3 and set(found) <= {2, 3}
 
 
 def test_misfits_flags_greedy_readings_of_another_length():
