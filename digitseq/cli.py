@@ -217,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     _model_args(e)
     e.add_argument("--json", help="also write the metrics to this JSON file")
     e.add_argument("--errors", type=_non_negative, default=0, metavar="N", help="show the N worst errors")
+    e.add_argument("--error-sheet", metavar="PNG",
+                   help="also draw the worst errors (--errors N of them, else 24) as images beside their truth and "
+                        "reading, wrong characters in red, into this PNG")
     e.add_argument("--beam-width", type=_positive, default=1)
     e.add_argument("--batch-size", type=_positive, default=128)
     e.add_argument("--force", action="store_true", help="overwrite --json if it exists")
@@ -472,14 +475,27 @@ def cmd_recognize(a) -> int:
     return EXIT_USER_ERROR if failed == n else EXIT_SOME_FAILED if failed else 0
 
 
+SHEET_ERRORS = 24   # errors an --error-sheet draws when --errors does not say
+
+
 def cmd_evaluate(a) -> int:
     from .evaluate import evaluate_folder, format_report
 
-    if a.json:   # checked before the evaluation, so that its work is not lost to a path that cannot be written
-        _check_output(Path(a.json), a.force)
-        _make_parent(Path(a.json))
+    for out in (a.json, a.error_sheet):   # checked before the evaluation, so that its work is not lost to a path
+        if out:                            # that cannot be written
+            _check_output(Path(out), a.force)
+            _make_parent(Path(out))
     report = evaluate_folder(a.data, _recognizer(a), images=a.images, beam_width=a.beam_width,
-                             batch_size=a.batch_size, errors=a.errors)
+                             batch_size=a.batch_size, errors=a.errors or (SHEET_ERRORS if a.error_sheet else 0))
+    if a.error_sheet:
+        from .sheet import error_sheet
+
+        try:
+            error_sheet(report["errors"], a.error_sheet, title=f"{a.data}: the {len(report['errors'])} worst errors "
+                        f"of {report['n']} images")
+        except OSError as exc:
+            raise DigitseqError(f"{a.error_sheet}: cannot write ({exc.strerror})") from None
+        report["errors"] = report["errors"][:a.errors]     # the sheet's, not asked for in the report
     print(format_report(report))
     if a.json:
         try:
