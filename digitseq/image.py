@@ -307,14 +307,20 @@ def load(path: str | Path, height: int = DEFAULT_HEIGHT, textline: bool = False,
     return preprocess(open_image(path, grey=True), height, textline=textline, pad_edges=pad_edges)
 
 
-def _load_chunk(paths: Sequence[str | Path], height: int, textline: bool, pad_edges: bool = False
-                ) -> list[tuple[np.ndarray | None, str | None]]:
-    out = []
+def _load_chunk(paths: Sequence[str | Path], height: int, textline: bool, pad_edges: bool = False,
+                keep_crop: bool = False) -> list[tuple]:
+    """(array, None) or (None, error) for each path; with ``keep_crop`` a third item, the grey text-line crop the
+    array was resized from (what another model reads the image from at its own height: :func:`fit_height`)."""
+    out: list[tuple] = []
     for p in paths:
         try:
-            out.append((load(p, height, textline, pad_edges), None))
+            if keep_crop:
+                region = text_region(open_image(p, grey=True), textline, pad_edges)
+                out.append((fit_height(region, height), None, np.asarray(region)))
+            else:
+                out.append((load(p, height, textline, pad_edges), None))
         except DataError as exc:
-            out.append((None, str(exc)))
+            out.append((None, str(exc), None) if keep_crop else (None, str(exc)))
     return out
 
 
@@ -356,8 +362,9 @@ def _executor(workers: int, processes: bool):
 
 def iter_loaded(paths: Sequence[str | Path], height: int = DEFAULT_HEIGHT, textline: bool = False,
                 workers: int | None = None, ahead: int = 2048, chunk: int = 16, processes: bool | None = None,
-                pad_edges: bool = False) -> Iterator[tuple[np.ndarray | None, str | None]]:
-    """Read and preprocess ``paths`` in the background; yield (array, None) or (None, error) in input order.
+                pad_edges: bool = False, keep_crop: bool = False) -> Iterator[tuple]:
+    """Read and preprocess ``paths`` in the background; yield (array, None) or (None, error) in input order (with
+    ``keep_crop``, each with a third item: the grey crop the array was resized from, or None; :func:`_load_chunk`).
 
     At most ``ahead`` images are read before the consumer takes them, so memory stays bounded on any
     number of files, and whatever the consumer does meanwhile (run the network) overlaps the decoding.
@@ -375,7 +382,8 @@ def iter_loaded(paths: Sequence[str | Path], height: int = DEFAULT_HEIGHT, textl
                 s = next(starts, None)
                 if s is None:
                     return
-                pending.append(pool.submit(_load_chunk, paths[s:s + chunk], height, textline, pad_edges))
+                pending.append(pool.submit(_load_chunk, paths[s:s + chunk], height, textline, pad_edges,
+                                           keep_crop))
 
         submit(max(1, ahead // chunk))
         try:

@@ -39,7 +39,16 @@ from . import WEIGHTS_DIR
 from .codec import Codec, Prediction
 from .constraints import ConstrainedCodec
 from .errors import CheckpointError, DataError
-from .image import NORMALISATION, default_workers, iter_loaded, load, open_image, pad_array, preprocess
+from .image import (
+    NORMALISATION,
+    default_workers,
+    fit_height,
+    iter_loaded,
+    load,
+    open_image,
+    pad_array,
+    preprocess,
+)
 from .tta import check_mode, check_readings, choose, second_look, tight, unsure
 
 MODEL_NAMES = ("digits", "ascii")
@@ -466,15 +475,21 @@ class Recognizer:
                               margin=self.margin, tta=self.tta, textline=self.textline, readings=self.readings,
                               partner=self._partner(images.__getitem__, alone=True))
 
-    def _partner(self, source: Callable[[int], object], alone: bool = False) -> Partner | None:
+    def _partner(self, source: Callable[[int], object], alone: bool = False,
+                 crops: Callable[[int], np.ndarray | None] | None = None) -> Partner | None:
         """:attr:`partner` for :func:`predict_batch`, reading image ``i`` from ``source(i)`` (a path, PIL image or
-        array); ``alone``: nothing runs beside it (an ONNX partner gets its two-thread session)."""
+        array); ``alone``: nothing runs beside it (an ONNX partner gets its two-thread session); ``crops(i)``: the
+        grey text-line crop the model's own input for image ``i`` was resized from, where :meth:`_shares_crop` (the
+        partner's input is that crop at its own height: the file is not decoded and cropped again)."""
         other = self.partner
         if other is None or self.tta == "off":
             return None
         runner = other.runner.alone(spinning=False) if alone and hasattr(other.runner, "alone") else other.runner
 
         def fetch(i: int) -> np.ndarray | None:
+            crop = crops(i) if crops is not None else None
+            if crop is not None:
+                return fit_height(Image.fromarray(crop), other.input_height)
             try:
                 return other.prepare(source(i))
             except DataError:
@@ -484,6 +499,13 @@ class Recognizer:
                                                                           self.pad_edges)
         return Partner(runner, other.normalisation, other.margin, fetch, self.partner_looks == "every way",
                        other.textline, same)
+
+    def _shares_crop(self) -> bool:
+        """The partner (if the second look reads with one) crops images as this model does, at another height: its
+        input can be made from this model's crop, without decoding the file again (:meth:`_partner`)."""
+        other = self.partner
+        return (other is not None and self.tta != "off" and other.input_height != self.input_height
+                and (other.textline, other.pad_edges) == (self.textline, self.pad_edges))
 
     def predict_files(self, paths: Sequence[str | Path], batch_size: int = 32, beam_width: int = 1,
                       raw: bool = False, progress: bool = False, window: int = 512
@@ -501,8 +523,9 @@ class Recognizer:
             raise DataError(f"batch_size and window must be >= 1, got {batch_size} and {window}")
         paths = list(paths)
         window = max(window, batch_size)
+        share = self._shares_crop()      # readers keep each image's crop for the partner's second look
         items = iter_loaded(paths, self.input_height, self.textline, self.workers or default_workers(),
-                            ahead=2 * window, pad_edges=self.pad_edges)
+                            ahead=2 * window, pad_edges=self.pad_edges, keep_crop=share)
         bar = None
         if progress:
             from tqdm.auto import tqdm
@@ -515,15 +538,15 @@ class Recognizer:
             by_index = {}
             for idx, future in jobs:
                 by_index.update(zip(idx, future.result()))
-            for i, (_, err) in enumerate(loaded):
-                yield paths[start + i], by_index.get(i), err
+            for i, item in enumerate(loaded):
+                yield paths[start + i], by_index.get(i), item[1]
             if bar is not None:
                 bar.update(len(loaded))
 
         try:
             for start in range(0, len(paths), window):
                 loaded = list(islice(items, window))
-                ok = [i for i, (arr, _) in enumerate(loaded) if arr is not None]
+                ok = [i for i, item in enumerate(loaded) if item[0] is not None]
                 ok.sort(key=lambda i: loaded[i][0].shape[1])
                 jobs = []
                 for s in range(0, len(ok), batch_size):
@@ -531,7 +554,10 @@ class Recognizer:
                     jobs.append((idx, net.submit(predict_batch, self.runner, self.codec, [loaded[i][0] for i in idx],
                                                  self.normalisation, beam_width, raw, self.margin, self.tta,
                                                  self.textline, self.readings,
-                                                 _in_batch(self._partner(lambda i, s=start: paths[s + i]), idx))))
+                                                 _in_batch(self._partner(
+                                                     lambda i, s=start: paths[s + i],
+                                                     crops=(lambda i, got=loaded: got[i][2]) if share else None),
+                                                     idx))))
                 in_flight.append((start, loaded, jobs))
                 if len(in_flight) > 1:
                     yield from finish(*in_flight.popleft())

@@ -393,6 +393,22 @@ def test_the_shipped_digit_model_has_a_partner_that_can_be_turned_off(tmp_path, 
     assert Recognizer.load(lone, partner=shipped_model.with_name("digits-h48.onnx")).partner is not None
 
 
+def test_many_files_give_the_partner_the_crop_they_were_read_from(digits_dir):
+    """predict_files keeps each image's text-line crop for the partner (its input at height 48 is that crop resized)
+    rather than decoding and cropping the file again: the same inputs, so the same readings."""
+    paths = sorted(digits_dir.glob("*.png"))
+    rec = Recognizer.load("digits", tta="all")          # every image read again, by the partner too
+    assert rec._shares_crop()
+    fetched = []
+    prepare = rec.partner.prepare
+    rec.partner.prepare = lambda image: fetched.append(image) or prepare(image)
+    shared = [(p.text, p.confidence) for _, p, _ in rec.predict_files(paths)]
+    assert fetched == []                                # no file decoded again for the partner
+    rec._shares_crop = lambda: False
+    again = [(p.text, p.confidence) for _, p, _ in rec.predict_files(paths)]
+    assert len(fetched) == len(paths) and shared == again
+
+
 def test_partner_from_the_command_line(digits_dir, shipped_model, tmp_path):
     reports = {}
     for name, extra in (("own", []), ("off", ["--partner", "off"])):
