@@ -44,10 +44,9 @@ from .image import (
     default_workers,
     fit_height,
     iter_loaded,
-    load,
     open_image,
     pad_array,
-    preprocess,
+    text_region,
 )
 from .tta import check_mode, check_readings, choose, second_look, tight, unsure
 
@@ -445,12 +444,16 @@ class Recognizer:
 
     def prepare(self, image) -> np.ndarray:
         """A path, PIL image, numpy array or an encoded image's bytes → the model's grey input array."""
+        return fit_height(self._region(image), self.input_height)
+
+    def _region(self, image) -> Image.Image:
+        """What :meth:`prepare` resizes: the grey image, cropped to its text line where the model reads so."""
         if isinstance(image, (str, Path)):
-            return load(image, self.input_height, self.textline, self.pad_edges)
-        if isinstance(image, (bytes, bytearray, memoryview)):
+            image = open_image(image, grey=True)
+        elif isinstance(image, (bytes, bytearray, memoryview)):
             image = open_image(io.BytesIO(image))
         if isinstance(image, (Image.Image, np.ndarray)):
-            return preprocess(image, self.input_height, textline=self.textline, pad_edges=self.pad_edges)
+            return text_region(image, self.textline, self.pad_edges)
         raise DataError(f"cannot read an image from a {type(image).__name__}")
 
     def predict(self, images, batch_size: int = 128, beam_width: int = 1, raw: bool = False):
@@ -465,15 +468,19 @@ class Recognizer:
             and not (images.ndim == 3 and images.shape[-1] not in (1, 2, 3, 4)))
         # Nothing else runs beside the network here: an ONNX model gets its session with two threads.
         runner = self.runner.alone() if hasattr(self.runner, "alone") else self.runner
+        share = self._shares_crop()     # the partner reads an unsure image from its crop, not decoded again
+        if not single:
+            images = list(images)
+        regions = [self._region(images)] if single else [self._region(im) for im in images]
+        arrays = [fit_height(r, self.input_height) for r in regions]
+        crops = (lambda i: np.asarray(regions[i])) if share else None
         if single:
-            return predict_batch(runner, self.codec, [self.prepare(images)], self.normalisation, beam_width, raw,
-                                 self.margin, self.tta, self.textline, self.readings,
-                                 self._partner(lambda i: images, alone=True))[0]
-        images = list(images)
-        arrays = [self.prepare(im) for im in images]
+            return predict_batch(runner, self.codec, arrays, self.normalisation, beam_width, raw, self.margin,
+                                 self.tta, self.textline, self.readings,
+                                 self._partner(lambda i: images, alone=True, crops=crops))[0]
         return predict_arrays(runner, self.codec, arrays, batch_size, self.normalisation, beam_width, raw,
                               margin=self.margin, tta=self.tta, textline=self.textline, readings=self.readings,
-                              partner=self._partner(images.__getitem__, alone=True))
+                              partner=self._partner(images.__getitem__, alone=True, crops=crops))
 
     def _partner(self, source: Callable[[int], object], alone: bool = False,
                  crops: Callable[[int], np.ndarray | None] | None = None) -> Partner | None:

@@ -173,12 +173,11 @@ def test_textline_switch_reaches_every_path(digits_dir, fake_textline, capsys, t
     assert len(fake_textline) == 2 + 24
     Recognizer.load(tta="all", partner="off").predict(path)
     assert len(fake_textline) == 2 + 24 + 2 and fake_textline[-1].shape[0] == 32
-    # the partner (the second look's second model) crops the image for its own input, under the same switch
+    # the partner (the second look's second model) reads the model's own crop at its height: no crop of its own
     Recognizer.load(tta="all").predict(path)
-    assert len(fake_textline) == 2 + 24 + 2 + 3 and [a.shape[0] == 32 for a in fake_textline[-3:]] == [False, True,
-                                                                                                        False]
+    assert len(fake_textline) == 2 + 24 + 2 + 2 and [a.shape[0] == 32 for a in fake_textline[-2:]] == [False, True]
     Recognizer.load(tta="all", textline=False).predict(path)
-    assert len(fake_textline) == 2 + 24 + 2 + 3
+    assert len(fake_textline) == 2 + 24 + 2 + 2
 
 
 def test_predict_runs_in_a_two_thread_session_that_gives_the_same_scores(monkeypatch):

@@ -407,6 +407,10 @@ def test_many_files_give_the_partner_the_crop_they_were_read_from(digits_dir):
     rec._shares_crop = lambda: False
     again = [(p.text, p.confidence) for _, p, _ in rec.predict_files(paths)]
     assert len(fetched) == len(paths) and shared == again
+    fetched.clear()                                     # Recognizer.predict too: one image, and a list
+    rec._shares_crop = lambda: True
+    one, many = rec.predict(paths[0]), rec.predict(paths)
+    assert fetched == [] and [(p.text, p.confidence) for p in many] == again and one.text == many[0].text
 
 
 def test_partner_from_the_command_line(digits_dir, shipped_model, tmp_path):
