@@ -241,6 +241,7 @@ def _read(runner, codec: Codec, arrays: Sequence[np.ndarray], normalisation: dic
     return codec.decode_scores(scores, lengths, beam_width, raw), scores, lengths
 
 
+KEEP_CROPS = 4096    # Recognizer.predict keeps the crops of at most this many images for the partner
 SECOND_LOOK_COLUMNS = 32 * 640   # the second look's batches: 32 images up to 640 wide, fewer of wider ones
 
 
@@ -468,12 +469,18 @@ class Recognizer:
             and not (images.ndim == 3 and images.shape[-1] not in (1, 2, 3, 4)))
         # Nothing else runs beside the network here: an ONNX model gets its session with two threads.
         runner = self.runner.alone() if hasattr(self.runner, "alone") else self.runner
-        share = self._shares_crop()     # the partner reads an unsure image from its crop, not decoded again
         if not single:
             images = list(images)
-        regions = [self._region(images)] if single else [self._region(im) for im in images]
-        arrays = [fit_height(r, self.input_height) for r in regions]
-        crops = (lambda i: np.asarray(regions[i])) if share else None
+        # the partner reads an unsure image from its crop, not decoded again (up to KEEP_CROPS images: a crop is
+        # a few times its input array, and predict_files is the way for many files)
+        keep = self._shares_crop() and (single or len(images) <= KEEP_CROPS)
+        arrays, kept = [], []
+        for im in [images] if single else images:
+            region = self._region(im)
+            arrays.append(fit_height(region, self.input_height))
+            if keep:
+                kept.append(np.asarray(region))
+        crops = kept.__getitem__ if keep else None
         if single:
             return predict_batch(runner, self.codec, arrays, self.normalisation, beam_width, raw, self.margin,
                                  self.tta, self.textline, self.readings,

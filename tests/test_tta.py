@@ -393,7 +393,7 @@ def test_the_shipped_digit_model_has_a_partner_that_can_be_turned_off(tmp_path, 
     assert Recognizer.load(lone, partner=shipped_model.with_name("digits-h48.onnx")).partner is not None
 
 
-def test_many_files_give_the_partner_the_crop_they_were_read_from(digits_dir):
+def test_many_files_give_the_partner_the_crop_they_were_read_from(digits_dir, monkeypatch):
     """predict_files keeps each image's text-line crop for the partner (its input at height 48 is that crop resized)
     rather than decoding and cropping the file again: the same inputs, so the same readings."""
     paths = sorted(digits_dir.glob("*.png"))
@@ -411,6 +411,8 @@ def test_many_files_give_the_partner_the_crop_they_were_read_from(digits_dir):
     rec._shares_crop = lambda: True
     one, many = rec.predict(paths[0]), rec.predict(paths)
     assert fetched == [] and [(p.text, p.confidence) for p in many] == again and one.text == many[0].text
+    monkeypatch.setattr("digitseq.recognize.KEEP_CROPS", 2)    # a long list keeps no crops: the partner decodes
+    assert [(p.text, p.confidence) for p in rec.predict(paths)] == again and len(fetched) == len(paths)
 
 
 def test_partner_from_the_command_line(digits_dir, shipped_model, tmp_path):
