@@ -485,14 +485,15 @@ def cmd_evaluate(a) -> int:
         if out:                            # that cannot be written
             _check_output(Path(out), a.force)
             _make_parent(Path(out))
-    report = evaluate_folder(a.data, _recognizer(a), images=a.images, beam_width=a.beam_width,
+    rec = _recognizer(a)
+    report = evaluate_folder(a.data, rec, images=a.images, beam_width=a.beam_width,
                              batch_size=a.batch_size, errors=a.errors or (SHEET_ERRORS if a.error_sheet else 0))
     if a.error_sheet:
         from .sheet import error_sheet
 
         try:
             error_sheet(report["errors"], a.error_sheet, title=f"{a.data}: the {len(report['errors'])} worst errors "
-                        f"of {report['n']} images")
+                        f"of {report['n']} images (under each, what the network saw)", prepare=rec.prepare)
         except OSError as exc:
             raise DigitseqError(f"{a.error_sheet}: cannot write ({exc.strerror})") from None
         report["errors"] = report["errors"][:a.errors]     # the sheet's, not asked for in the report

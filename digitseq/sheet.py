@@ -6,14 +6,14 @@ cut a character off, or the font is one it has never seen. Pillow only (part of 
 draws the same with matplotlib (:func:`digitseq.plots.error_gallery`).
 
 Each row: the image as read from its file (its height scaled to :data:`ROW_HEIGHT`, at most :data:`MAX_WIDTH`
-wide), then two lines, the truth and the prediction, aligned character by character
+wide) and, given the recogniser's ``prepare``, what the network saw under it; then two lines, the truth and the prediction, aligned character by character
 (:func:`digitseq.metrics.alignment`): a character the prediction got wrong or added is red, one it dropped is
 shown in the truth's line in red with ``·`` under it; then the confidence.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -55,20 +55,42 @@ def _aligned(truth: str, pred: str) -> tuple[list[tuple[str, bool]], list[tuple[
     return top, bottom
 
 
-def error_sheet(errors: Sequence[dict], out: str | Path, title: str | None = None) -> Path:
+def _input(prepare: Callable | None, path) -> Image.Image | None:
+    """The model's input array for the file (``prepare``: :meth:`digitseq.Recognizer.prepare`), at most
+    :data:`MAX_WIDTH` wide; None without ``prepare`` or where it fails."""
+    if prepare is None:
+        return None
+    try:
+        arr = prepare(path)
+    except Exception:                                # noqa: BLE001 - the file gone since it was read
+        return None
+    img = Image.fromarray(arr).convert("RGB")
+    if img.width > MAX_WIDTH:
+        img = img.resize((MAX_WIDTH, max(1, round(img.height * MAX_WIDTH / img.width))), Image.BILINEAR)
+    return img
+
+
+def error_sheet(errors: Sequence[dict], out: str | Path, title: str | None = None,
+                prepare: Callable | None = None) -> Path:
     """Write a PNG of ``errors`` (dicts with ``path``, ``truth``, ``prediction`` and optionally ``confidence``, as
-    ``digitseq evaluate`` reports them) to ``out``; returns its path. No errors: a sheet saying so."""
+    ``digitseq evaluate`` reports them) to ``out``; returns its path. No errors: a sheet saying so. ``prepare``
+    (a recogniser's :meth:`~digitseq.Recognizer.prepare`): each file's input array, what the network saw after the
+    text-line crop and resizing, is drawn under it (a crop that cut a character off, or kept a frame, shows)."""
     font, small = _font(), _font(TEXT_SIZE - 3)
     probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     cell = max(probe.textlength(c, font=font) for c in "0123456789WM@·") + 1   # one column per character
     rows = []
     thumbs = [_thumb(e["path"]) for e in errors]
-    x0, line = max((t.width for t in thumbs), default=0) + PAD * 3, TEXT_SIZE + 4     # the text column
-    for e, thumb in zip(errors, thumbs):
+    inputs = [_input(prepare, e["path"]) for e in errors]
+    x0 = max((max(t.width, i.width if i else 0) for t, i in zip(thumbs, inputs)), default=0) + PAD * 3
+    line = TEXT_SIZE + 4                                                         # the text column
+    for e, thumb, seen in zip(errors, thumbs, inputs):
         top, bottom = _aligned(e["truth"], e["prediction"])
         text_w = int(max(cell * len(top), 170) + PAD * 2)
-        row = Image.new("RGB", (x0 + text_w, ROW_HEIGHT + PAD * 2 + 4), "white")
+        row = Image.new("RGB", (x0 + text_w, ROW_HEIGHT + PAD * 2 + 4 + (seen.height + PAD if seen else 0)), "white")
         row.paste(thumb, (PAD, PAD))
+        if seen:
+            row.paste(seen, (PAD, PAD + ROW_HEIGHT + PAD))
         d = ImageDraw.Draw(row)
         for y, chars in ((PAD, top), (PAD + line, bottom)):
             for k, (ch, red) in enumerate(chars):

@@ -30,6 +30,11 @@ def test_a_sheet_has_a_row_per_error_and_red_only_where_a_reading_is_wrong(tmp_p
                         tmp_path / "wrong.png", title="three")
     assert red_pixels(Image.open(right)) == 0 and red_pixels(Image.open(wrong)) > 0
     assert Image.open(wrong).height > 3 * ROW_HEIGHT > Image.open(right).height
+    seen = error_sheet([{"path": img, "truth": "123", "prediction": "128"}], tmp_path / "seen.png",
+                       prepare=lambda path: np.full((32, 700), 90, np.uint8))     # what the network saw, under it
+    a = np.asarray(Image.open(seen).convert("L"))
+    assert Image.open(seen).height >= ROW_HEIGHT + 32 and (a[ROW_HEIGHT:, :480] == 90).any()
+    assert Image.open(seen).width < 480 + 400         # an input wider than the sheet's images is shrunk
     empty = Image.open(error_sheet([], tmp_path / "none.png"))
     assert empty.height < ROW_HEIGHT and red_pixels(empty) == 0
     gone = error_sheet([{"path": tmp_path / "gone.png", "truth": "1", "prediction": "7"}], tmp_path / "gone_sheet.png")
