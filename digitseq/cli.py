@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from . import DEFAULT_PRETRAINED_CNN, DIGITS, __version__
-from .errors import DigitseqError
+from .errors import DigitseqError, make_folder
 
 EXIT_USER_ERROR = 2
 EXIT_SOME_FAILED = 1   # recognize: some files could not be read; the others' results were written
@@ -399,10 +399,7 @@ def _open_output(path: str | None, force: bool):
 
 def _make_parent(path: Path) -> None:
     """Create ``path``'s folder if it is missing, with a one-line error where it cannot be (a file in the way)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DigitseqError(f"{path}: cannot create its folder {path.parent} ({exc.strerror})") from None
+    make_folder(path.parent, path)
 
 
 class _RowWriter:

@@ -111,6 +111,14 @@ def _one_log_likelihood(log_probs: np.ndarray, label) -> float:
     return float(np.log(final) + np.log(tops).sum()) if final > 0 else -1e31
 
 
+def kept_steps(paths: np.ndarray, blank: int = 0) -> np.ndarray:
+    """B×T: the steps of B best paths (class indices) whose class greedy decoding keeps: not the blank, and not a
+    repeat of the step before."""
+    keep = paths != blank
+    keep[:, 1:] &= paths[:, 1:] != paths[:, :-1]
+    return keep
+
+
 @dataclass(frozen=True)
 class Prediction:
     text: str
@@ -149,6 +157,9 @@ class Codec:
         return f"Codec({self.alphabet!r})"
 
     # What a codec may be asked to read (a ConstrainedCodec, digitseq.constraints, narrows these): any text.
+    chars: str | None = None        # the characters it reads, where fewer than its alphabet
+    length: str | None = None       # the lengths it reads ("5", "4-6", "8-"), where not any
+
     def allows(self, text: str) -> bool:
         return True
 
@@ -243,8 +254,7 @@ class Codec:
     def _greedy_batch(self, log_probs: np.ndarray, lengths: list[int], with_raw: bool) -> list[Prediction]:
         """Greedy decoding of a B×T×C batch; each text's confidence is its CTC likelihood (one batched run)."""
         paths = log_probs.argmax(axis=2)
-        keep = paths != self.blank
-        keep[:, 1:] &= paths[:, 1:] != paths[:, :-1]
+        keep = kept_steps(paths, self.blank)
         found = [paths[i, :n][keep[i, :n]] for i, n in enumerate(lengths)]
         likely = np.exp(ctc_log_likelihood(log_probs, found, lengths)) if len(found) else []
         return [Prediction("".join(self._symbols[f]), float(likely[i]) if n else 0.0,

@@ -30,7 +30,7 @@ import math
 
 import numpy as np
 
-from .codec import Codec, Prediction, _one_log_likelihood, log_softmax
+from .codec import Codec, Prediction, _one_log_likelihood, kept_steps, log_softmax
 from .errors import DataError
 
 BEAM = 8            # prefixes kept per length in the constrained search
@@ -103,9 +103,19 @@ class ConstrainedCodec(Codec):
     def allows(self, text: str) -> bool:
         return self.fits(len(text)) and (self.chars is None or all(c in self.chars for c in text))
 
+    @property
+    def length(self) -> str | None:
+        """The lengths it reads as ``--length`` takes them ("5", "4-6", "8-"); None for any."""
+        lo, hi = self.min_length, self.max_length
+        if lo == 0 and hi is None:
+            return None
+        return str(lo) if lo == hi else f"{lo}-{'' if hi is None else hi}"
+
     def restrict(self, scores: np.ndarray) -> np.ndarray:
-        """B×T×C (or T×C) logits with the characters outside ``chars`` at :data:`MASKED` (a copy)."""
-        if self._masked is None:
+        """B×T×C (or T×C) logits with the characters outside ``chars`` at :data:`MASKED` (a copy); the same array
+        where nothing is left out, or where they are at or below it already (restricted scores, or their
+        log-probabilities: :meth:`decode` is given those by :func:`digitseq.recognize._read`)."""
+        if self._masked is None or (np.asarray(scores)[..., self._masked] <= MASKED).all():
             return scores
         out = np.array(scores, dtype=np.float32, copy=True)
         out[..., self._masked] = MASKED
@@ -114,16 +124,15 @@ class ConstrainedCodec(Codec):
     def misfits(self, scores: np.ndarray, lengths) -> np.ndarray:
         """Per image of a batch of (restricted) B×T×C scores: greedy decoding reads a text of a length outside the
         bounds."""
-        path = np.asarray(scores).argmax(axis=2)
-        kept = path != self.blank
-        kept[:, 1:] &= path[:, 1:] != path[:, :-1]
+        kept = kept_steps(np.asarray(scores).argmax(axis=2), self.blank)
         n = np.array([np.count_nonzero(kept[i, :int(t)]) for i, t in enumerate(lengths)])
         return ~((n >= self.min_length) & ((n <= self.max_length) if self.max_length is not None else True))
 
     def decode(self, log_probs, lengths=None, beam_width: int = 1, with_raw: bool = False) -> list[Prediction]:
         lp = log_probs.detach().cpu().numpy() if hasattr(log_probs, "detach") else np.asarray(log_probs)
-        if self._masked is not None:
-            lp = log_softmax(self.restrict(lp))
+        restricted = self.restrict(lp)
+        if restricted is not lp:                        # not restricted before: their probability spread anew
+            lp = log_softmax(restricted)
         preds = super().decode(lp, lengths, beam_width, with_raw)
         if self.min_length == 0 and self.max_length is None:
             return preds

@@ -50,17 +50,9 @@ def evaluate_folder(data: str | Path, model: str | Path | Recognizer | None = No
     report.update(data=str(data), model=rec.checkpoint.get("path", "?"), backend=rec.backend,
                   textline=rec.textline, pad_edges=rec.pad_edges, margin=rec.margin, tta=rec.tta, readings=rec.readings,
                   partner=rec.partner.checkpoint.get("path") if rec.partner else None, batch_size=batch_size,
-                  length=_length(rec.codec), chars=getattr(rec.codec, "chars", None),
+                  length=rec.codec.length, chars=rec.codec.chars,
                   beam_width=beam_width, seconds=round(seconds, 2))
     return report
-
-
-def _length(codec) -> str | None:
-    """A constrained codec's lengths as ``--length`` takes them ("5", "4-6", "8-"); None for any length."""
-    lo, hi = getattr(codec, "min_length", 0), getattr(codec, "max_length", None)
-    if lo == 0 and hi is None:
-        return None
-    return str(lo) if lo == hi else f"{lo}-{'' if hi is None else hi}"
 
 
 def format_report(report: dict) -> str:

@@ -16,7 +16,7 @@ import warnings
 from pathlib import Path
 
 from . import WEIGHTS_DIR
-from .errors import CheckpointError, DigitseqError
+from .errors import CheckpointError, DigitseqError, make_folder
 from .runtime import require
 
 LOGIT_TOLERANCE = 1e-3   # max |logit difference| accepted between PyTorch and onnxruntime
@@ -94,10 +94,7 @@ def export_onnx(model: str | Path | None, out: str | Path, check: str | Path | N
     net = model_from_checkpoint(ckpt)
     h = ckpt["input_height"]
     out = Path(out)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DigitseqError(f"{out}: cannot create its folder {out.parent} ({exc.strerror})") from None
+    make_folder(out.parent, out)
     dummy = torch.zeros(2, 1, h, 96)
     with warnings.catch_warnings():  # the GRU batch-size warning does not apply: no initial state is passed
         warnings.simplefilter("ignore")

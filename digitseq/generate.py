@@ -19,7 +19,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import DIGITS
-from .errors import DataError
+from .errors import DataError, make_folder
 from .fonts import FontInfo, families, load_fonts
 from .render import RenderStyle, render
 
@@ -136,10 +136,7 @@ def generate(out_dir: str | Path, count: int, *, min_length: int = 5, max_length
                             "overwrite); choose a new folder, or pass --force (overwrite=True)")
     if out.exists() and not out.is_dir():
         raise DataError(f"{out}: a file, not a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:      # a file where a folder above it should be
-        raise DataError(f"{out}: cannot create this folder ({exc.strerror})") from None
+    make_folder(out, error=DataError)     # a one-line error where a file stands where a folder above it should be
 
     workers = workers or os.cpu_count() or 1
     chunk = max(50, min(1000, count // (workers * 8) or 1))

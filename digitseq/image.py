@@ -314,7 +314,7 @@ def _load_chunk(paths: Sequence[str | Path], height: int, textline: bool, pad_ed
     out: list[tuple] = []
     for p in paths:
         try:
-            if keep_crop:
+            if keep_crop:       # load()'s two steps, the crop kept between them
                 region = text_region(open_image(p, grey=True), textline, pad_edges)
                 out.append((fit_height(region, height), None, np.asarray(region)))
             else:

@@ -292,6 +292,13 @@ def predict_arrays(model, codec: Codec, arrays: Sequence[np.ndarray], batch_size
     return out  # type: ignore[return-value]
 
 
+def _own_partner(path: Path, preprocess: dict) -> Path | None:
+    """The file of the partner a model's preprocessing names (``tta_partner``): beside the model at ``path``, with
+    its suffix; None where it names none."""
+    name = preprocess.get("tta_partner")
+    return path.with_name(f"{name}{path.suffix}") if name else None
+
+
 def _load_partner(partner, path: Path, preprocess: dict, device: str, backend: str, threads: int | None,
                   tta, textline: bool | None, pad_edges: bool = False) -> Recognizer | None:
     """The partner :meth:`Recognizer.load` gives a model at ``path`` (see there; ``textline`` overrides its
@@ -299,11 +306,8 @@ def _load_partner(partner, path: Path, preprocess: dict, device: str, backend: s
     if partner == "off" or check_mode(tta) == "off":
         return None
     if partner is None:      # the model's own: the file beside it, run as the model is
-        name = preprocess.get("tta_partner")
-        if not name:
-            return None
-        partner = path.with_name(f"{name}{path.suffix}")
-        if not partner.is_file():
+        partner = _own_partner(path, preprocess)
+        if partner is None or not partner.is_file():
             return None
     else:                    # one given: run as what it is
         backend = "auto"
@@ -387,10 +391,9 @@ class Recognizer:
         """
         rec = cls._load(model, device, backend, textline, threads, margin, tta, readings, partner, pad_edges, length,
                         chars)
-        own = (rec.checkpoint.get("preprocess") or {}).get("tta_partner")
-        if partner is None and own and rec.partner is None and rec.tta != "off":
-            path = Path(rec.checkpoint.get("path", ""))
-            rec.partner_missing = str(path.with_name(f"{own}{path.suffix}"))
+        own = _own_partner(Path(rec.checkpoint.get("path", "")), rec.checkpoint.get("preprocess") or {})
+        if partner is None and own is not None and rec.partner is None and rec.tta != "off":
+            rec.partner_missing = str(own)
         return rec
 
     @classmethod
