@@ -133,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="which font families to use (wild: hard styles never trained on)")
     g.add_argument("--style", choices=["clean", "classic", "augmented", "wild", "captcha", "dots", "zeros"], default="augmented")
     g.add_argument("--seed", type=_non_negative, default=0)
+    g.add_argument("--balance", type=float, default=0.0, metavar="B",
+                   help="favour font families of rarer style categories (handwriting, pixel, ...): 0 every family "
+                        "alike (default), 1 every category alike, 0.5 between")
     g.add_argument("--alphabet", default=DIGITS)
     g.add_argument("--workers", type=_positive, help="processes (default: all cores)")
     g.add_argument("--force", action="store_true",
@@ -243,7 +246,8 @@ def cmd_generate(a) -> int:
     lo = a.length or a.min_length or (1 if a.max_length else 5)
     hi = a.length or a.max_length or lo
     path = generate(a.out_dir, a.count, min_length=lo, max_length=hi, font_dir=a.fonts, split=a.split,
-                    style=a.style, seed=a.seed, alphabet=a.alphabet, workers=a.workers, overwrite=a.force)
+                    style=a.style, seed=a.seed, alphabet=a.alphabet, workers=a.workers, overwrite=a.force,
+                    balance=a.balance)
     print(f"wrote {a.count} images and {path}")
     return 0
 

@@ -39,32 +39,46 @@ def random_label(rng: np.random.Generator, alphabet: str, min_length: int, max_l
     return "".join(alphabet[i] for i in rng.integers(0, len(alphabet), size=n))
 
 
+def family_weights(by_family: list[list[FontInfo]], balance: float) -> np.ndarray:
+    """The chance of drawing each family: ``n ** -balance`` for a family whose style category (``fonts.csv``'s
+    ``category``) has ``n`` families in the pool, normalised. 0: every family alike (a category's share follows its
+    size); 1: every category alike; 0.5 between (a category's share grows as the square root of its size)."""
+    cats = [fam[0].category or "other" for fam in by_family]
+    size = {c: cats.count(c) for c in set(cats)}
+    w = np.array([size[c] ** -float(balance) for c in cats])
+    return w / w.sum()
+
+
 def draw_label(index: int, seed: int, fonts: list[FontInfo], alphabet: str, min_length: int,
-               max_length: int) -> tuple[str, FontInfo, np.random.Generator]:
-    """(label, font, rng) of sample ``index``: a family uniformly, then one of its files, then the label.
+               max_length: int, balance: float = 0.0) -> tuple[str, FontInfo, np.random.Generator]:
+    """(label, font, rng) of sample ``index``: a family (uniformly, or weighted by :func:`family_weights` where
+    ``balance`` > 0), then one of its files, then the label.
 
     The returned generator continues where these draws stopped, ready for rendering.
     """
     rng = np.random.default_rng([seed, index])
     by_family = list(families(fonts).values())
-    family = by_family[int(rng.integers(len(by_family)))]
+    if balance:
+        family = by_family[int(rng.choice(len(by_family), p=family_weights(by_family, balance)))]
+    else:   # the draw every set before balance was drawn with (the same images for the same seed)
+        family = by_family[int(rng.integers(len(by_family)))]
     font = family[int(rng.integers(len(family)))]
     return random_label(rng, alphabet, min_length, max_length), font, rng
 
 
 def draw_sample(index: int, seed: int, fonts: list[FontInfo], alphabet: str, min_length: int,
-                max_length: int, style: RenderStyle):
+                max_length: int, style: RenderStyle, balance: float = 0.0):
     """(label, font, image) of sample ``index``; mixed-font samples borrow from the other ``fonts``."""
-    label, font, rng = draw_label(index, seed, fonts, alphabet, min_length, max_length)
+    label, font, rng = draw_label(index, seed, fonts, alphabet, min_length, max_length, balance)
     others = [f.path for f in fonts if f.path != font.path]
     return label, font, render(label, font.path, style, rng, alt_fonts=others)
 
 
 def _work(args) -> list[Sample]:
-    start, stop, out_dir, seed, fonts, alphabet, min_length, max_length, style, width = args
+    start, stop, out_dir, seed, fonts, alphabet, min_length, max_length, style, width, balance = args
     done = []
     for i in range(start, stop):
-        label, font, img = draw_sample(i, seed, fonts, alphabet, min_length, max_length, style)
+        label, font, img = draw_sample(i, seed, fonts, alphabet, min_length, max_length, style, balance)
         name = f"{i:0{width}d}.png"
         img.save(os.path.join(out_dir, name), compress_level=1)
         done.append(Sample(name, label, os.path.basename(font.path), font.family))
@@ -89,6 +103,16 @@ def _style(style: RenderStyle | str) -> RenderStyle:
         raise DataError(str(exc)) from None
 
 
+def _balance(balance) -> float:
+    try:
+        value = float(balance)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not 0.0 <= value <= 1.0:     # nan fails too
+        raise DataError(f"balance must be a number from 0 to 1, got {balance!r}")
+    return value
+
+
 def _remove_drawn(out: Path) -> None:
     """Remove an earlier draw's files from ``out`` (its labels.csv, sources.csv, meta.json and NNNNNN.png images),
     and nothing else; refused where the labels.csv is not a draw's (no meta.json beside it): a user's own data."""
@@ -103,11 +127,13 @@ def _remove_drawn(out: Path) -> None:
 def generate(out_dir: str | Path, count: int, *, min_length: int = 5, max_length: int | None = None,
              fonts: list[FontInfo] | None = None, font_dir: str | Path | None = None, split: str = "train",
              style: RenderStyle | str = "augmented", seed: int = 0, alphabet: str = DIGITS,
-             workers: int | None = None, overwrite: bool = False, progress: bool = True) -> Path:
+             workers: int | None = None, overwrite: bool = False, progress: bool = True,
+             balance: float = 0.0) -> Path:
     """Render ``count`` images of random labels into ``out_dir``; returns the path of labels.csv.
 
     Fonts come from ``fonts`` or else ``font_dir``'s ``split``, limited to those that draw every
-    character of ``alphabet``. An existing draw (``labels.csv`` with generate's ``meta.json``) is only replaced with
+    character of ``alphabet``; each image's family is drawn uniformly, or with ``balance`` > 0 favouring families
+    of rarer style categories (:func:`family_weights`). An existing draw (``labels.csv`` with generate's ``meta.json``) is only replaced with
     ``overwrite=True``, and then only its own files are removed (a folder's other files and subfolders stay); a
     ``labels.csv`` of someone's own data is never replaced.
     """
@@ -118,6 +144,7 @@ def generate(out_dir: str | Path, count: int, *, min_length: int = 5, max_length
     if workers is not None and workers < 1:
         raise DataError(f"workers must be >= 1 (or None for one per core), got {workers}")
     style = _style(style)
+    balance = _balance(balance)
     if fonts is None:
         fonts = load_fonts(font_dir, split=split, alphabet=alphabet)
     if not fonts:
@@ -140,7 +167,7 @@ def generate(out_dir: str | Path, count: int, *, min_length: int = 5, max_length
 
     workers = workers or os.cpu_count() or 1
     chunk = max(50, min(1000, count // (workers * 8) or 1))
-    jobs = [(a, min(a + chunk, count), str(out), seed, fonts, alphabet, min_length, max_length, style, width)
+    jobs = [(a, min(a + chunk, count), str(out), seed, fonts, alphabet, min_length, max_length, style, width, balance)
             for a in range(0, count, chunk)]
     samples: list[Sample] = []
     bar = tqdm(total=count, desc=f"generate {out.name}", unit="img", disable=not progress)
@@ -161,7 +188,7 @@ def generate(out_dir: str | Path, count: int, *, min_length: int = 5, max_length
     # labels.csv last: a folder with it is a whole draw, and its meta.json says it is generate's (_remove_drawn)
     meta = {"count": count, "min_length": min_length, "max_length": max_length, "alphabet": alphabet,
             "seed": seed, "split": split, "fonts": sorted({s.font for s in samples}),
-            "families": sorted({f.family for f in fonts}), "style": style.to_dict()}
+            "families": sorted({f.family for f in fonts}), "style": style.to_dict(), "balance": balance}
     (out / "meta.json").write_text(json.dumps(meta, indent=1))
     _write_csv(out / "sources.csv", ["filename", "font", "family"], [(s.filename, s.font, s.family) for s in samples])
     _write_csv(out / LABELS, ["filename", "label"], [(s.filename, s.label) for s in samples])
@@ -170,20 +197,28 @@ def generate(out_dir: str | Path, count: int, *, min_length: int = 5, max_length
 
 def generate_sets(datasets: dict, img_dir: str | Path, *, seed: int = 0, style: str = "augmented",
                   alphabet: str = DIGITS, font_dir: str | Path | None = None, workers: int | None = None,
-                  log=print) -> dict[str, float]:
-    """Notebook 1's sets: ``datasets`` maps a set's name to ``(images, min length, max length, font split[, style])``;
-    each is drawn into ``img_dir/<name>`` (replacing what is there) with seed ``seed + 1000 * i``, ``i`` its position
-    in ``datasets``, so a set's images follow from the seed and its place in the dict (the held-out sets keep
-    theirs across presets). Returns the seconds each took; ``log`` gets one line a set."""
+                  log=print, only=None) -> dict[str, float]:
+    """Notebook 1's sets: ``datasets`` maps a set's name to ``(images, min length, max length, font split[, style
+    [, balance]])``; each is drawn into ``img_dir/<name>`` (replacing what is there) with seed ``seed + 1000 * i``,
+    ``i`` its position in ``datasets``, so a set's images follow from the seed and its place in the dict (the
+    held-out sets keep theirs across presets). ``only``: names of the sets to draw (the others are skipped, their
+    positions still count). Returns the seconds each took; ``log`` gets one line a set."""
     import time
 
+    if only is not None:
+        only = [only] if isinstance(only, str) else list(only)
+        unknown = [name for name in only if name not in datasets]
+        if unknown:
+            raise DataError(f"no set named {unknown[0]!r} in datasets (sets: {', '.join(datasets)})")
     timings = {}
     for i, (name, (count, lo, hi, split, *own)) in enumerate(datasets.items()):
+        if only is not None and name not in only:
+            continue
         t0 = time.time()
         drawn_in = own[0] if own else style
         generate(Path(img_dir) / name, count, min_length=lo, max_length=hi, font_dir=font_dir, split=split,
                  style=drawn_in, seed=seed + 1000 * i, alphabet=alphabet, workers=workers, overwrite=True,
-                 progress=False)
+                 progress=False, balance=own[1] if len(own) > 1 else 0.0)
         timings[name] = time.time() - t0
         log(f"{name:18} {count:6} images  lengths {lo}-{hi}  {split:5} fonts  {drawn_in:9}  "
             f"{timings[name]:5.1f}s  ({count / timings[name]:.0f} images/s)")
@@ -214,8 +249,9 @@ class RenderedDataset:
     def __init__(self, count: int, *, min_length: int = 5, max_length: int | None = None,
                  fonts: list[FontInfo] | None = None, font_dir: str | Path | None = None, split: str = "train",
                  style: RenderStyle | str = "augmented", seed: int = 0, alphabet: str = DIGITS, height: int = 32,
-                 reduction: int = 4, textline: bool = False, fresh: bool = False):
+                 reduction: int = 4, textline: bool = False, fresh: bool = False, balance: float = 0.0):
         self.count, self.seed, self.alphabet, self.fresh = count, seed, alphabet, fresh
+        self.balance = _balance(balance)
         self.min_length, self.max_length = min_length, max_length if max_length is not None else min_length
         _check_draw(self.min_length, self.max_length, alphabet)
         self.fonts = fonts if fonts is not None else load_fonts(font_dir, split=split, alphabet=alphabet)
@@ -234,20 +270,23 @@ class RenderedDataset:
     def widths(self) -> list[int]:
         """The label lengths of this epoch's samples: a proxy for their widths (drawn without rendering), so
         that batches hold strings of similar length and little compute goes into padding."""
-        return [len(draw_label(i, self._seed(), self.fonts, self.alphabet, self.min_length, self.max_length)[0])
+        return [len(draw_label(i, self._seed(), self.fonts, self.alphabet, self.min_length, self.max_length,
+                               self.balance)[0])
                 for i in range(self.count)]
 
     @property
     def labels(self) -> list[str]:
         """Every sample's label, drawn without rendering (computed once, on first use)."""
         if self._labels is None:
-            self._labels = [draw_label(i, self.seed, self.fonts, self.alphabet, self.min_length, self.max_length)[0]
+            self._labels = [draw_label(i, self.seed, self.fonts, self.alphabet, self.min_length, self.max_length,
+                                       self.balance)[0]
                             for i in range(self.count)]
         return self._labels
 
     def __getitem__(self, i: int):
         from .data import preprocess, stretch_for_label
 
-        label, _, img = draw_sample(i, self._seed(), self.fonts, self.alphabet, self.min_length, self.max_length, self.style)
+        label, _, img = draw_sample(i, self._seed(), self.fonts, self.alphabet, self.min_length, self.max_length,
+                                   self.style, self.balance)
         arr = preprocess(img, self.height, textline=self.textline)
         return stretch_for_label(arr, len(label), self.reduction), label

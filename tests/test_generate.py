@@ -155,3 +155,69 @@ def test_notebook_ones_sets_are_seeded_by_their_position(tmp_path):
     generate(tmp_path / "b_alone", 3, min_length=4, max_length=4, style="clean", seed=7 + 1000, progress=False)
     assert (tmp_path / "img" / "b" / "labels.csv").read_text() == (tmp_path / "b_alone" / "labels.csv").read_text()
     assert (tmp_path / "img" / "b" / "000000.png").read_bytes() == (tmp_path / "b_alone" / "000000.png").read_bytes()
+
+
+def _pool(counts: dict[str, int]):
+    from digitseq.fonts import FontInfo
+
+    return [FontInfo(f"/fonts/{cat}{i}.ttf", f"{cat} {i}", category=cat) for cat, n in counts.items() for i in range(n)]
+
+
+def test_family_weights_by_category_hand_worked():
+    import numpy as np
+
+    from digitseq.fonts import families
+    from digitseq.generate import family_weights
+
+    fams = list(families(_pool({"sans": 2, "pixel": 1})).values())     # sans 0, sans 1, pixel 0
+    assert np.allclose(family_weights(fams, 0.0), [1 / 3, 1 / 3, 1 / 3])
+    assert np.allclose(family_weights(fams, 1.0), [0.25, 0.25, 0.5])          # each category half
+    r = 2 ** -0.5                                                               # sans families 2 ** -0.5, pixel 1
+    assert np.allclose(family_weights(fams, 0.5), [r / (2 * r + 1), r / (2 * r + 1), 1 / (2 * r + 1)])
+
+
+def test_balance_draws_rare_categories_more_and_zero_keeps_the_old_draw():
+    import numpy as np
+
+    from digitseq.generate import draw_label, families
+
+    pool = _pool({"sans": 9, "pixel": 1})
+    share = {b: np.mean([draw_label(i, 5, pool, "0123456789", 5, 5, b)[1].category == "pixel" for i in range(2000)])
+             for b in (0.0, 1.0)}
+    assert 0.07 < share[0.0] < 0.13 and 0.45 < share[1.0] < 0.55
+
+    # balance 0: the family drawn as before balance existed (one integer from the sample's generator)
+    fams = list(families(pool).values())
+    for i in range(20):
+        rng = np.random.default_rng([5, i])
+        assert draw_label(i, 5, pool, "0123456789", 5, 5)[1] == fams[int(rng.integers(len(fams)))][0]
+
+
+@pytest.mark.parametrize("balance", [-0.1, 1.5, float("nan"), "x"])
+def test_bad_balance_refused(tmp_path, balance, capsys):
+    from digitseq.generate import RenderedDataset
+
+    with pytest.raises(DataError, match="balance"):
+        generate(tmp_path / "out", 2, workers=1, balance=balance)
+    with pytest.raises(DataError, match="balance"):
+        RenderedDataset(2, balance=balance)
+    assert not (tmp_path / "out").exists()
+    if not isinstance(balance, str):
+        assert main(["generate", str(tmp_path / "out"), "--count", "2", "--balance", str(balance)]) == 2
+        err = capsys.readouterr().err
+        assert "balance" in err and "Traceback" not in err
+
+
+def test_notebook_one_draws_only_the_sets_asked_for_with_their_balance(tmp_path):
+    import json
+
+    from digitseq.generate import generate_sets
+
+    sets = {"a": (3, 2, 2, "train"), "b": (4, 3, 3, "train", "clean", 1.0)}
+    assert list(generate_sets(sets, tmp_path / "img", seed=7, log=lambda s: None, only=["b"])) == ["b"]
+    assert not (tmp_path / "img" / "a").exists()
+    assert json.loads((tmp_path / "img" / "b" / "meta.json").read_text())["balance"] == 1.0
+    generate(tmp_path / "b_alone", 4, min_length=3, style="clean", seed=7 + 1000, balance=1.0, progress=False)
+    assert (tmp_path / "img" / "b" / "sources.csv").read_text() == (tmp_path / "b_alone" / "sources.csv").read_text()
+    with pytest.raises(DataError, match="no set named 'c'"):
+        generate_sets(sets, tmp_path / "img", only="c")
