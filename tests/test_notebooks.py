@@ -60,7 +60,7 @@ def test_make_run_never_ships_by_default():
     ships = {name: preset[3] for name, preset in PRESETS.items()}
     assert ships == {"run": False, "release": True, "release-ascii": True, "release-redraw": True,
                      "release-both": True, "release-captcha-tail": True, "release-tight-tail": True, "release-fresh": True,
-                     "release-zeros": True, "release-ascii-tight-tail": False, "release-ascii-tight": True,
+                     "release-zeros": True, "release-balanced": False, "release-ascii-tight-tail": False, "release-ascii-tight": True,
                      "release-ascii-redraw": False, "release-ascii-draw3": False, "release-ascii-clean": False}
 
 
