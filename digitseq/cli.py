@@ -223,6 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--error-sheet", metavar="PNG",
                    help="also draw the worst errors (--errors N of them, else 24) as images beside their truth and "
                         "reading, wrong characters in red, into this PNG")
+    e.add_argument("--by", action="append", default=[], metavar="COLUMN",
+                   help="also the accuracy for each value of this column of labels.csv (e.g. filename,label,source), "
+                        "worst first; in a generated folder also font, family or style (the font's style category); "
+                        "may be repeated")
     e.add_argument("--beam-width", type=_positive, default=1)
     e.add_argument("--batch-size", type=_positive, default=128)
     e.add_argument("--force", action="store_true", help="overwrite --json if it exists")
@@ -488,7 +492,8 @@ def cmd_evaluate(a) -> int:
             _make_parent(Path(out))
     rec = _recognizer(a)
     report = evaluate_folder(a.data, rec, images=a.images, beam_width=a.beam_width,
-                             batch_size=a.batch_size, errors=a.errors or (SHEET_ERRORS if a.error_sheet else 0))
+                             batch_size=a.batch_size, errors=a.errors or (SHEET_ERRORS if a.error_sheet else 0),
+                             by=a.by)
     if a.error_sheet:
         from .sheet import error_sheet
 

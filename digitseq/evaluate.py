@@ -6,6 +6,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from .breakdown import column_values, group_accuracy
 from .errors import DataError
 from .image import read_labels
 from .metrics import COVERAGES, confidence_report, evaluate, worst_errors
@@ -17,7 +18,7 @@ def evaluate_folder(data: str | Path, model: str | Path | Recognizer | None = No
                     backend: str = "auto", textline: bool | None = None, threads: int | None = None,
                     margin: int | None = None, tta: str | bool = "auto", readings: str | None = None,
                     partner: str | Path | None = None, confidence_coverages: Sequence[float] = COVERAGES,
-                    pad_edges: bool = False, length=None, chars: str | None = None) -> dict:
+                    pad_edges: bool = False, length=None, chars: str | None = None, by: Sequence[str] = ()) -> dict:
     """Read every image of ``data`` with ``model`` (a Recognizer, a model name or a path; default the
     shipped digit model); return what :func:`digitseq.metrics.evaluate` returns plus ``errors`` (the
     worst ``errors`` mistakes), ``model``, ``data``, ``backend``, ``textline``, ``margin``, ``batch_size`` and
@@ -26,13 +27,17 @@ def evaluate_folder(data: str | Path, model: str | Path | Recognizer | None = No
     path, "off", None for the model's own; :meth:`Recognizer.load`), ``pad_edges``: margins for lines cut out at their
     text (:meth:`Recognizer.load`; ignored with a Recognizer); ``confidence_coverages``: the shares of surest
     readings ``confidence`` reports (:func:`digitseq.metrics.confidence_report`); ``length``, ``chars``: read only
-    texts of that shape (:meth:`Recognizer.load`; ignored with a Recognizer)."""
+    texts of that shape (:meth:`Recognizer.load`; ignored with a Recognizer); ``by``: columns to break the accuracy
+    down by (``report["by"][column]``: each value's n, correct, sequence accuracy and CER, worst first; any column
+    of the labels CSV, a generated folder's ``font`` / ``family``, or ``style``: :func:`digitseq.breakdown.column_values`),
+    checked before any image is read."""
     rec = model if isinstance(model, Recognizer) else Recognizer.load(model, backend=backend, textline=textline,
                                                                        threads=threads, margin=margin, tta=tta,
                                                                        readings=readings, partner=partner,
                                                                        pad_edges=pad_edges, length=length,
                                                                        chars=chars)
     ls = read_labels(data, images, alphabet=rec.alphabet)
+    groups = {column: column_values(data, column, images, paths=ls.paths) for column in by}
     t0 = time.perf_counter()
     preds = []
     for _, pred, err in rec.predict_files(ls.paths, batch_size=batch_size, beam_width=beam_width, progress=progress):
@@ -45,6 +50,8 @@ def evaluate_folder(data: str | Path, model: str | Path | Recognizer | None = No
     report = evaluate(ls.labels, texts)
     report["confidence"] = confidence_report(confidences, [t == y for t, y in zip(texts, ls.labels)],
                                              confidence_coverages)
+    if groups:
+        report["by"] = {column: group_accuracy(ls.labels, texts, values, cer=True) for column, values in groups.items()}
     report["errors"] = [{**e, "path": str(ls.paths[e["index"]])}
                         for e in worst_errors(ls.labels, texts, confidences, errors)]
     report.update(data=str(data), model=rec.checkpoint.get("path", "?"), backend=rec.backend,
@@ -53,6 +60,9 @@ def evaluate_folder(data: str | Path, model: str | Path | Recognizer | None = No
                   length=rec.codec.length, chars=rec.codec.chars,
                   beam_width=beam_width, seconds=round(seconds, 2))
     return report
+
+
+BY_SHOWN = 15       # groups format_report lists for each --by column (the JSON has them all)
 
 
 def format_report(report: dict) -> str:
@@ -84,6 +94,14 @@ def format_report(report: dict) -> str:
         for r in conf["coverage"]:
             lines.append(f"    the surest {100 * r['share']:.0f} % (confidence >= {r['threshold']:.3f}): "
                          f"{100 * r['accuracy']:.1f} % right")
+    for column, rows in report.get("by", {}).items():
+        shown = list(rows.items())[:BY_SHOWN]
+        more = f"; the {BY_SHOWN} worst of {len(rows)}" if len(rows) > BY_SHOWN else ""
+        lines.append(f"  by {column} (worst first{more}):")
+        width = max(len(g) for g, _ in shown)
+        for g, r in shown:
+            lines.append(f"    {g:<{width}}  {100 * r['sequence_accuracy']:5.1f} %  ({r['correct']}/{r['n']})"
+                         f"  CER {r['cer']:.4f}")
     if report.get("errors"):
         lines.append("  worst errors (truth -> prediction, edit distance, confidence):")
         for e in report["errors"]:

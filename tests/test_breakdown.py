@@ -54,3 +54,68 @@ def test_style_plots_draw(monkeypatch):
 
     fig = plots.effect_gallery("123", load_fonts(split="test")[0].path, {"clean": RenderStyle.clean()}, seeds=(0, 1))
     assert len([a for a in fig.axes if a.images]) == 2
+
+
+def test_group_accuracy_cer_hand_worked():
+    out = group_accuracy(["12", "34", "5"], ["12", "3", "56"], ["a", "a", "b"], cer=True)
+    assert out["a"] == {"n": 2, "correct": 1, "sequence_accuracy": 0.5, "cer": 0.25}    # one dropped of 4 chars
+    assert out["b"]["cer"] == 1.0                                                        # one inserted of 1
+
+
+def _labelled(folder, text):
+    from PIL import Image
+
+    folder.mkdir()
+    for name in ("a.png", "b.png", "c.png"):
+        Image.new("L", (20, 10), 255).save(folder / name)
+    (folder / "labels.csv").write_text(text)
+    return folder
+
+
+def test_column_values_from_the_labels_csv(tmp_path):
+    from digitseq.breakdown import column_values
+    from digitseq.image import read_labels
+
+    data = _labelled(tmp_path / "d", "filename,label,Source\n./a.png,1,scan\nb.png,2,\nc.png,3,phone\n")
+    ls = read_labels(data)
+    assert column_values(data, "source", paths=ls.paths) == ["scan", "?", "phone"]   # any case; "./a.png" is a.png
+    assert column_values(data, "SOURCE") == ["scan", "?", "phone"]
+    with pytest.raises(DataError, match=r"no column 'camera' to group by \(columns: source\)"):
+        column_values(data, "camera")
+    bare = _labelled(tmp_path / "e", "filename,label\na.png,1\n")
+    with pytest.raises(DataError, match="only filename and label"):
+        column_values(bare, "style")
+
+
+def test_column_values_of_a_generated_folder_font_family_style(tmp_path):
+    from digitseq.breakdown import column_values
+    from digitseq.fonts import load_fonts
+    from digitseq.generate import generate
+
+    generate(tmp_path, 6, min_length=3, seed=1, workers=1, progress=False, split="test")
+    families = column_values(tmp_path, "family")
+    assert len(families) == 6 and set(families) <= {f.family for f in load_fonts(split="test")}
+    assert set(column_values(tmp_path, "style")) <= {"sans", "serif", "mono"}          # the test families' styles
+
+
+def test_evaluate_by_a_column(tmp_path, digits_dir, capsys):
+    import json
+    import shutil
+
+    from digitseq.cli import main
+
+    data = tmp_path / "d"
+    shutil.copytree(digits_dir, data)
+    rows = (data / "labels.csv").read_text().splitlines()
+    (data / "labels.csv").write_text("\n".join([rows[0] + ",half"] + [r + ("," + "ab"[i % 2]) for i, r in enumerate(rows[1:])]))
+    out = tmp_path / "r.json"
+    assert main(["evaluate", str(data), "--by", "half", "--by", "style", "--tta", "off", "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert set(report["by"]) == {"half", "style"} and set(report["by"]["half"]) == {"a", "b"}
+    assert sum(g["n"] for g in report["by"]["half"].values()) == report["n"]
+    assert sum(g["correct"] for g in report["by"]["style"].values()) == round(report["sequence_accuracy"] * report["n"])
+    assert "by half (worst first):" in capsys.readouterr().out
+    assert main(["evaluate", str(data), "--by", "camera", "--json", str(tmp_path / "x.json")]) == 2
+    err = capsys.readouterr().err
+    assert "no column 'camera'" in err and "half" in err and "Traceback" not in err
+    assert not (tmp_path / "x.json").exists()
