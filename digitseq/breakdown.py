@@ -47,27 +47,28 @@ def group_accuracy(truths: Sequence[str], preds: Sequence[str], groups: Sequence
 
 
 STYLE = "style"     # the pseudo-column: a font's style category in fonts.csv, from a family or font column
+EMPTY, MISSING = "(empty)", "(missing)"     # a cell left empty; an image the table has no row for
 
 
-def _columns(path: Path) -> dict[str, dict[str, str]]:
-    """{column (lower case): {filename: value}} of a CSV with a ``filename`` column; {} where it has none."""
+def _columns(path: Path, skip: Sequence[str] = ()) -> dict[str, dict[str, list[str]]]:
+    """{column (lower case): {filename: [its values, row by row]}} of a CSV with a ``filename`` column, leaving out
+    ``filename`` and the columns ``skip`` names (and, in a labels CSV, the label column: the first of
+    :data:`digitseq.image.LABEL_COLUMNS` its header has); {} where it has no ``filename`` column."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             rows = list(csv.reader(fh))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise DataError(f"{path}: cannot read its columns ({exc})") from None
-    if not rows:
-        return {}
-    header = [h.strip().lower() for h in rows[0]]
+    header = [h.strip().lower() for h in rows[0]] if rows else []
     if "filename" not in header:
         return {}
     fi = header.index("filename")
-    out: dict[str, dict[str, str]] = {h: {} for h in header if h and h != "filename"}
+    wanted = {i: h for i, h in enumerate(header) if h and h != "filename" and h not in skip}
+    out: dict[str, dict[str, list[str]]] = {h: {} for h in wanted.values()}
     for row in rows[1:]:
         if fi < len(row) and row[fi].strip():
-            for i, h in enumerate(header):
-                if h in out:
-                    out[h][row[fi].strip()] = row[i].strip() if i < len(row) else ""
+            for i, h in wanted.items():
+                out[h].setdefault(row[fi].strip(), []).append(row[i].strip() if i < len(row) else "")
     return out
 
 
@@ -86,34 +87,52 @@ def _font_styles(font_dir: str | Path | None) -> dict[str, str]:
 
 def column_values(data: str | Path, column: str, images: str | Path | None = None, paths: Sequence[Path] | None = None,
                   font_dir: str | Path | None = None) -> list[str]:
-    """Each image's value of ``column`` (case-insensitive), for the images at ``paths`` (as
+    """Each image's value of ``column`` (case-insensitive), for the images at ``paths`` in the labels CSV's order (as
     :func:`digitseq.image.read_labels` gives them; default: every row of the labels CSV): from the labels CSV itself
-    (any column besides filename and label), else from the ``sources.csv`` beside it (a generated folder's ``font``
-    and ``family``); ``style`` is the font's style category in fonts.csv, found from a ``family`` or ``font`` column.
-    An image without a value gets ``"?"``. A column found nowhere is a :class:`DataError` naming the ones there are."""
-    from .image import LABEL_COLUMNS, resolve_source
+    (any column besides filename and the label), else from a ``sources.csv`` beside it or in the images folder (a
+    generated folder's ``font`` and ``family``); ``style`` is the font's style category in ``font_dir``'s fonts.csv
+    (default: the project's), found from a ``family`` or ``font`` column. An empty cell gives :data:`EMPTY`, an image
+    without a row :data:`MISSING`, a font of no known style ``"?"``. The same file listed twice gets each row's value
+    in turn. A column found nowhere is a :class:`DataError` naming the ones there are."""
+    from .image import LABEL_COLUMNS, read_labels, resolve_source
 
     csv_path, root = resolve_source(data, images)
-    tables = [_columns(csv_path)]
-    sources = csv_path.parent / "sources.csv"
-    if sources.is_file() and sources.resolve() != csv_path.resolve():
-        tables.append(_columns(sources))
-    merged: dict[str, dict[str, str]] = {}      # column -> {image path: value}
+    with open(csv_path, newline="", encoding="utf-8-sig", errors="replace") as fh:
+        header = [h.strip().lower() for h in next(csv.reader(fh), [])]
+    label = next((c for c in LABEL_COLUMNS if c in header), None)
+    tables = [_columns(csv_path, skip=[label] if label else [])]
+    for folder in dict.fromkeys((csv_path.parent, root)):     # a generated folder's sources.csv, once
+        sources = folder / "sources.csv"
+        if sources.is_file() and sources.resolve() != csv_path.resolve():
+            tables.append(_columns(sources, skip=LABEL_COLUMNS))
+    merged: dict[str, dict[str, list[str]]] = {}      # column -> {image path: values, row by row}
     for table in tables:
         for name, values in table.items():
-            if name not in LABEL_COLUMNS and name not in merged:
+            if name not in merged:
                 merged[name] = {str(root / f): v for f, v in values.items()}
-    keys = [str(p) for p in paths] if paths is not None else [str(root / f) for f in next(iter(tables[0].values()), {})]
+    if paths is None:
+        paths = read_labels(data, images, on_error="skip", check_files=False).paths
+    keys = [str(p) for p in paths]
     col = column.strip().lower()
+
+    def cells(table: dict[str, list[str]]) -> list[str | None]:
+        taken: dict[str, int] = {}
+        out: list[str | None] = []
+        for k in keys:
+            vs, i = table.get(k), taken.get(k, 0)
+            taken[k] = i + 1
+            out.append(None if not vs else vs[min(i, len(vs) - 1)])
+        return out
+
     if col in merged:
-        return [merged[col].get(k, "") or "?" for k in keys]
-    fonts = [merged[c] for c in ("family", "font") if c in merged]
+        return [MISSING if v is None else v or EMPTY for v in cells(merged[col])]
+    fonts = [cells(merged[c]) for c in ("family", "font") if c in merged]
     if col == STYLE and fonts:
         styles = _font_styles(font_dir)
-        return [next((styles[f[k]] for f in fonts if f.get(k) in styles), "?") for k in keys]
+        return [next((styles[f[i]] for f in fonts if f[i] in styles), "?") for i in range(len(keys))]
     there = sorted(merged) + ([STYLE] if fonts else [])
     raise DataError(f"{csv_path}: no column {column!r} to group by (" + (
-        f"columns: {', '.join(there)}" if there else "it has only filename and label; add one, e.g. "
+        f"columns: {', '.join(there)}" if there else "it has only filename and the label; add one, e.g. "
         "filename,label,source") + ")")
 
 

@@ -10,6 +10,7 @@ import argparse
 import csv
 import io
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -71,12 +72,61 @@ def _channels(value: str) -> list[int]:
     return out
 
 
+# argparse names an option's type in its "invalid ... value" message: say what is wanted, not the function's name.
+for _type, _name in ((_positive, "positive integer"), (_non_negative, "non-negative integer"), (_share, "share (0-1)"),
+                     (_learning_rate, "learning rate"), (_channels, "channel list")):
+    _type.__name__ = _name
+
+
 def _check_output(path: Path, force: bool) -> None:
     """Refuse to overwrite a regular file without --force (devices such as /dev/null are fine)."""
-    if path.is_dir():
-        raise DigitseqError(f"{path} is a folder, not a file")
-    if path.is_file() and not force:
-        raise DigitseqError(f"{path} exists; pass --force to overwrite it")
+    try:
+        if path.is_dir():
+            raise DigitseqError(f"{path} is a folder, not a file")
+        if path.is_file() and not force:
+            raise DigitseqError(f"{path} exists; pass --force to overwrite it")
+    except OSError as exc:      # a name too long, a folder that cannot be searched
+        raise DigitseqError(f"{path}: not a usable file name ({exc.strerror})") from None
+
+
+def _probe_output(path: Path) -> None:
+    """Fail now, in one line, where ``path`` cannot be written later (a read-only or pseudo file system, a file in
+    the way of its folder), and leave nothing behind: a file or folders made to find out are removed again."""
+    made = [p for p in (path.parent, *path.parent.parents) if not os.path.lexists(p)]
+    _make_parent(path)
+    existed = os.path.lexists(path)
+    try:
+        with open(path, "ab"):
+            pass
+    except OSError as exc:
+        raise DigitseqError(f"{path}: cannot write ({exc.strerror})") from None
+    finally:
+        if not existed and os.path.lexists(path):
+            os.unlink(path)
+        for folder in made:           # deepest first
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+
+
+def _check_outputs(named: dict[str, str | None], force: bool) -> None:
+    """``{option: path}`` of a command's output files, checked before its work: not empty, not standard output,
+    not a folder, two options not one file, an existing one only with --force, and writable (:func:`_probe_output`)."""
+    seen: dict[str, str] = {}
+    for option, given in named.items():
+        if given is None:
+            continue
+        if not given.strip() or given == "-" or given.endswith(("/", os.sep)):
+            raise DigitseqError(f"{option} {given!r}: give a file name" + (" (standard output is not offered here)"
+                                                                           if given == "-" else ""))
+        path = Path(given)
+        _check_output(path, force)
+        key = os.path.normcase(os.path.abspath(given))
+        if key in seen:
+            raise DigitseqError(f"{seen[key]} and {option} name the same file, {given}: one would overwrite the other")
+        seen[key] = option
+        _probe_output(path)
 
 
 def _data_args(p: argparse.ArgumentParser, name: str = "data", help_: str = "") -> None:
@@ -224,12 +274,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also draw the worst errors (--errors N of them, else 24) as images beside their truth and "
                         "reading, wrong characters in red, into this PNG")
     e.add_argument("--by", action="append", default=[], metavar="COLUMN",
-                   help="also the accuracy for each value of this column of labels.csv (e.g. filename,label,source), "
-                        "worst first; in a generated folder also font, family or style (the font's style category); "
-                        "may be repeated")
+                   help="also the accuracy for each value of this column of labels.csv besides filename and the "
+                        "label (source in filename,label,source), worst first; in a generated folder also font, "
+                        "family or style (the font's style category); may be repeated")
     e.add_argument("--beam-width", type=_positive, default=1)
     e.add_argument("--batch-size", type=_positive, default=128)
-    e.add_argument("--force", action="store_true", help="overwrite --json if it exists")
+    e.add_argument("--force", action="store_true", help="overwrite --json and --error-sheet if they exist")
 
     x = sub.add_parser("export", help="export a CRNN checkpoint to ONNX (needs torch and onnx)")
     x.add_argument("--model", help="CRNN checkpoint (default: the shipped digit model's .pt)")
@@ -486,25 +536,30 @@ SHEET_ERRORS = 24   # errors an --error-sheet draws when --errors does not say
 def cmd_evaluate(a) -> int:
     from .evaluate import evaluate_folder, format_report
 
-    for out in (a.json, a.error_sheet):   # checked before the evaluation, so that its work is not lost to a path
-        if out:                            # that cannot be written
-            _check_output(Path(out), a.force)
-            _make_parent(Path(out))
+    # Checked before the evaluation, so that its work is not lost to a path that cannot be written.
+    _check_outputs({"--json": a.json, "--error-sheet": a.error_sheet}, a.force)
+    if a.error_sheet:
+        from .sheet import sheet_format
+
+        sheet_format(a.error_sheet)       # an image format Pillow writes, by the suffix
     rec = _recognizer(a)
     report = evaluate_folder(a.data, rec, images=a.images, beam_width=a.beam_width,
                              batch_size=a.batch_size, errors=a.errors or (SHEET_ERRORS if a.error_sheet else 0),
                              by=a.by)
+    sheet_errors, report["errors"] = report["errors"], report["errors"][:a.errors]   # the sheet may draw more
+    print(format_report(report))          # first: the report is on screen whatever happens to the files
     if a.error_sheet:
         from .sheet import error_sheet
 
+        _make_parent(Path(a.error_sheet))
+        title = (f"{a.data}: the {len(sheet_errors)} worst errors of {report['n']} images (under each, what the "
+                 "network saw)") if sheet_errors else f"{a.data}: {report['n']} images"
         try:
-            error_sheet(report["errors"], a.error_sheet, title=f"{a.data}: the {len(report['errors'])} worst errors "
-                        f"of {report['n']} images (under each, what the network saw)", prepare=rec.prepare)
+            error_sheet(sheet_errors, a.error_sheet, title=title, prepare=rec.prepare)
         except OSError as exc:
-            raise DigitseqError(f"{a.error_sheet}: cannot write ({exc.strerror})") from None
-        report["errors"] = report["errors"][:a.errors]     # the sheet's, not asked for in the report
-    print(format_report(report))
+            raise DigitseqError(f"{a.error_sheet}: cannot write ({exc.strerror}); the report is above") from None
     if a.json:
+        _make_parent(Path(a.json))
         try:
             Path(a.json).write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8",
                                     errors="surrogateescape")

@@ -37,7 +37,8 @@ def evaluate_folder(data: str | Path, model: str | Path | Recognizer | None = No
                                                                        pad_edges=pad_edges, length=length,
                                                                        chars=chars)
     ls = read_labels(data, images, alphabet=rec.alphabet)
-    groups = {column: column_values(data, column, images, paths=ls.paths) for column in by}
+    by = [by] if isinstance(by, str) else by
+    groups = {c: column_values(data, c, images, paths=ls.paths) for c in dict.fromkeys(c.strip().lower() for c in by)}
     t0 = time.perf_counter()
     preds = []
     for _, pred, err in rec.predict_files(ls.paths, batch_size=batch_size, beam_width=beam_width, progress=progress):
@@ -50,6 +51,8 @@ def evaluate_folder(data: str | Path, model: str | Path | Recognizer | None = No
     report = evaluate(ls.labels, texts)
     report["confidence"] = confidence_report(confidences, [t == y for t, y in zip(texts, ls.labels)],
                                              confidence_coverages)
+    if rec.codec.length or rec.codec.chars:    # read under a constraint: the labels it rules out cannot be read right
+        report["labels_not_fitting"] = sum(not rec.codec.allows(y) for y in ls.labels)
     if groups:
         report["by"] = {column: group_accuracy(ls.labels, texts, values, cer=True) for column, values in groups.items()}
     report["errors"] = [{**e, "path": str(ls.paths[e["index"]])}
@@ -70,6 +73,9 @@ def format_report(report: dict) -> str:
     if report.get("length") or report.get("chars"):       # read as constrained (--length, --chars)
         lines[0] += "; read only texts" + (f" of length {report['length']}" if report.get("length") else "") + (
             f" of the characters {report['chars']!r}" if report.get("chars") else "")
+        if report.get("labels_not_fitting"):
+            lines.append(f"  note: {report['labels_not_fitting']} of the labels do not fit that constraint, so cannot "
+                         "be read right")
     for key in ("sequence_accuracy", "char_accuracy", "cer", "char_precision", "char_recall", "char_f1"):
         if key in report:
             lines.append(f"  {key:<18} {report[key]:.4f}")
@@ -98,6 +104,7 @@ def format_report(report: dict) -> str:
         shown = list(rows.items())[:BY_SHOWN]
         more = f"; the {BY_SHOWN} worst of {len(rows)}" if len(rows) > BY_SHOWN else ""
         lines.append(f"  by {column} (worst first{more}):")
+        shown = [(" ".join(g.split()), r) for g, r in shown]       # a cell's line breaks kept off the table
         width = max(len(g) for g, _ in shown)
         for g, r in shown:
             lines.append(f"    {g:<{width}}  {100 * r['sequence_accuracy']:5.1f} %  ({r['correct']}/{r['n']})"

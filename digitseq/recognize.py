@@ -345,8 +345,8 @@ class Recognizer:
         self.textline = bool(textline)
         self.pad_edges = bool(pad_edges)   # the text-line crop gives a line cut out at its text its margins
         if self.pad_edges and not self.textline:
-            raise DataError("pad_edges gives the text-line crop its margins, and this model is read without that "
-                            "crop (textline off)")
+            raise DataError("--pad-edges (pad_edges) gives the text-line crop its margins, and the crop is off here "
+                            "(--no-textline / textline=False, or a model trained without it)")
         if margin is None:     # as the model says (preprocess "margin"; absent: none)
             margin = own.get("margin", 0)
         self.margin = int(margin)
@@ -436,7 +436,8 @@ class Recognizer:
 
     def constrain(self, length=None, chars: str | None = None) -> Recognizer:
         """Read only texts of ``length`` (5, "4-6", "8-" or (4, 6)) and of the characters ``chars`` (a string of the
-        model's alphabet) from now on; None for any (both None: no constraint). Returns the recogniser itself.
+        model's alphabet) from now on; None for any (both None: no constraint). Each call replaces the constraint
+        whole: ``constrain(length=6)`` after ``chars="0123"`` reads any character again. Returns the recogniser itself.
         See :mod:`digitseq.constraints`."""
         alphabet = self.codec.alphabet
         self.codec = Codec(alphabet) if length is None and chars is None else ConstrainedCodec(alphabet, chars, length)

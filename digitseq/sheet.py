@@ -18,6 +18,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from .errors import DataError
 from .image import open_image
 from .metrics import alignment
 
@@ -70,6 +71,17 @@ def _input(prepare: Callable | None, path) -> Image.Image | None:
     return img
 
 
+def sheet_format(out: str | Path) -> str:
+    """The image format Pillow writes for ``out``'s suffix (``.png``, ``.jpg``, ``.webp``, ...); a
+    :class:`DataError` for a suffix it does not know or cannot write."""
+    suffix = Path(out).suffix.lower()
+    fmt = Image.registered_extensions().get(suffix)
+    if fmt is None or fmt not in Image.SAVE:
+        raise DataError(f"{out}: the error sheet is an image; give a file name ending in .png (or another image "
+                        f"suffix Pillow writes, such as .jpg or .webp)")
+    return fmt
+
+
 def error_sheet(errors: Sequence[dict], out: str | Path, title: str | None = None,
                 prepare: Callable | None = None) -> Path:
     """Write a PNG of ``errors`` (dicts with ``path``, ``truth``, ``prediction`` and optionally ``confidence``, as
@@ -110,5 +122,5 @@ def error_sheet(errors: Sequence[dict], out: str | Path, title: str | None = Non
         sheet.paste(r, (0, y))
         y += r.height
     out = Path(out)
-    sheet.save(out, format="PNG")
+    sheet.save(out, format=sheet_format(out))
     return out

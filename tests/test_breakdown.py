@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from digitseq.breakdown import by_font, group_accuracy, read_sources
@@ -76,15 +78,21 @@ def test_column_values_from_the_labels_csv(tmp_path):
     from digitseq.breakdown import column_values
     from digitseq.image import read_labels
 
-    data = _labelled(tmp_path / "d", "filename,label,Source\n./a.png,1,scan\nb.png,2,\nc.png,3,phone\n")
+    data = _labelled(tmp_path / "d", "filename,label,Source,text\n./a.png,1,scan,x\nb.png,2,,y\nc.png,3,phone,z\n")
     ls = read_labels(data)
-    assert column_values(data, "source", paths=ls.paths) == ["scan", "?", "phone"]   # any case; "./a.png" is a.png
-    assert column_values(data, "SOURCE") == ["scan", "?", "phone"]
-    with pytest.raises(DataError, match=r"no column 'camera' to group by \(columns: source\)"):
+    assert column_values(data, "source", paths=ls.paths) == ["scan", "(empty)", "phone"]   # "./a.png" is a.png
+    assert column_values(data, " SOURCE ") == ["scan", "(empty)", "phone"]                  # any case, spaces
+    assert column_values(data, "text") == ["x", "y", "z"]         # a label-like name, but not this CSV's label
+    with pytest.raises(DataError, match=r"no column 'camera' to group by \(columns: source, text\)"):
         column_values(data, "camera")
+    with pytest.raises(DataError, match="no column 'label'"):
+        column_values(data, "label")
     bare = _labelled(tmp_path / "e", "filename,label\na.png,1\n")
-    with pytest.raises(DataError, match="only filename and label"):
+    with pytest.raises(DataError, match="only filename and the label"):
         column_values(bare, "style")
+    twice = _labelled(tmp_path / "f", "filename,label,source\na.png,1,A\na.png,1,B\nb.png,2,C\n")
+    assert column_values(twice, "source", paths=read_labels(twice).paths) == ["A", "B", "C"]   # row by row
+    assert column_values(twice, "source", paths=[twice / "c.png"]) == ["(missing)"]
 
 
 def test_column_values_of_a_generated_folder_font_family_style(tmp_path):
@@ -96,6 +104,8 @@ def test_column_values_of_a_generated_folder_font_family_style(tmp_path):
     families = column_values(tmp_path, "family")
     assert len(families) == 6 and set(families) <= {f.family for f in load_fonts(split="test")}
     assert set(column_values(tmp_path, "style")) <= {"sans", "serif", "mono"}          # the test families' styles
+    (tmp_path.parent / "elsewhere.csv").write_text((tmp_path / "labels.csv").read_text())
+    assert column_values(tmp_path.parent / "elsewhere.csv", "family", images=tmp_path) == families  # sources.csv there
 
 
 def test_evaluate_by_a_column(tmp_path, digits_dir, capsys):
@@ -119,3 +129,26 @@ def test_evaluate_by_a_column(tmp_path, digits_dir, capsys):
     err = capsys.readouterr().err
     assert "no column 'camera'" in err and "half" in err and "Traceback" not in err
     assert not (tmp_path / "x.json").exists()
+
+
+def test_evaluate_outputs_are_checked_before_the_work(tmp_path, digits_dir, capsys):
+    from digitseq.cli import main
+
+    def refused(*args):
+        assert main(["evaluate", str(digits_dir), "--tta", "off", *args]) == 2
+        err = capsys.readouterr()
+        assert err.err.startswith("digitseq: error:") and "Traceback" not in err.err and "sequence_accuracy" not in err.out
+        return err.err
+
+    assert "same file" in refused("--json", str(tmp_path / "x"), "--error-sheet", str(tmp_path / "x"))
+    assert "give a file name" in refused("--error-sheet", "")
+    assert "standard output" in refused("--error-sheet", "-")
+    assert "give a file name" in refused("--json", str(tmp_path) + "/newdir/")
+    assert "image" in refused("--error-sheet", str(tmp_path / "e.txt"))
+    assert "not a usable file name" in refused("--json", str(tmp_path / ("x" * 300 + ".json")))
+    assert "no column" in refused("--by", "nope", "--json", str(tmp_path / "new" / "deeper" / "m.json"))
+    assert not (tmp_path / "new").exists()                  # the probe left no folder behind
+    if Path("/proc/self").is_dir():                          # a file system nothing is written to
+        assert "cannot write" in refused("--error-sheet", "/proc/sheet.png")
+    assert main(["evaluate", str(digits_dir), "--tta", "off", "--error-sheet", str(tmp_path / "s" / "e.jpg")]) == 0
+    assert (tmp_path / "s" / "e.jpg").read_bytes()[:2] == b"\xff\xd8"                   # a JPEG, as named
