@@ -61,7 +61,8 @@ def test_make_run_never_ships_by_default():
     assert ships == {"run": False, "release": True, "release-ascii": True, "release-redraw": True,
                      "release-both": True, "release-captcha-tail": True, "release-tight-tail": True, "release-fresh": True,
                      "release-zeros": True, "release-balanced": False, "release-ascii-tight-tail": False, "release-ascii-tight": True,
-                     "release-ascii-redraw": False, "release-ascii-draw3": False, "release-ascii-clean": False}
+                     "release-ascii-redraw": False, "release-ascii-draw3": False, "release-ascii-clean": False,
+                     "release-ascii-balanced": False}
 
 
 def test_config_overrides_keep_the_rest_of_the_config():
