@@ -41,12 +41,13 @@ MASKED = -1e4       # logit given to characters outside ``chars`` (exp() of it i
 
 
 def parse_length(length) -> tuple[int, int | None] | None:
-    """``length`` as (min, max): None → None; 5 or "5" → (5, 5); "4-6" → (4, 6); "4-" → (4, None);
-    (4, 6) → (4, 6). A clear :class:`DataError` for anything else."""
+    """``length`` as (min, max): None → None; 5 or "5" → (5, 5); "4-6" → (4, 6); "4-" → (4, None); "-5" → (0, 5);
+    (4, 6) → (4, 6), (4, None) and (None, 5) as "4-" and "-5". A clear :class:`DataError` for anything else."""
     if length is None:
         return None
     if isinstance(length, (tuple, list)) and len(length) == 2:
         lo, hi = length
+        lo = 0 if lo is None else lo
     elif isinstance(length, (int, np.integer)) and not isinstance(length, bool):
         lo = hi = int(length)
     elif isinstance(length, str) and length.strip():

@@ -29,6 +29,7 @@ def test_parse_length():
     assert parse_length(None) is None
     assert parse_length(5) == parse_length("5") == (5, 5)
     assert parse_length("4-6") == parse_length((4, 6)) == (4, 6)
+    assert parse_length("-5") == parse_length((None, 5)) == (0, 5) and parse_length((4, None)) == (4, None)
     assert parse_length("8-") == (8, None) and parse_length("-3") == (0, 3)
     for bad in ["x", "", "-", " - ", "6-4", "0", "-0", "1-2-3", "2-x", 2.5, True, (3, 1)]:
         with pytest.raises(DataError):
