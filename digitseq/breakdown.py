@@ -50,10 +50,12 @@ STYLE = "style"     # the pseudo-column: a font's style category in fonts.csv, f
 EMPTY, MISSING = "(empty)", "(missing)"     # a cell left empty; an image the table has no row for
 
 
-def _columns(path: Path, skip: Sequence[str] = ()) -> dict[str, dict[str, list[str]]]:
+def _columns(path: Path, labels: bool = False) -> dict[str, dict[str, list[str]]]:
     """{column (lower case): {filename: [its values, row by row]}} of a CSV with a ``filename`` column, leaving out
-    ``filename`` and the columns ``skip`` names (and, in a labels CSV, the label column: the first of
+    ``filename`` and, for a labels CSV (``labels``), its label column (the first of
     :data:`digitseq.image.LABEL_COLUMNS` its header has); {} where it has no ``filename`` column."""
+    from .image import LABEL_COLUMNS
+
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             rows = list(csv.reader(fh))
@@ -63,7 +65,8 @@ def _columns(path: Path, skip: Sequence[str] = ()) -> dict[str, dict[str, list[s
     if "filename" not in header:
         return {}
     fi = header.index("filename")
-    wanted = {i: h for i, h in enumerate(header) if h and h != "filename" and h not in skip}
+    label = next((c for c in LABEL_COLUMNS if c in header), None) if labels else None
+    wanted = {i: h for i, h in enumerate(header) if h and h not in ("filename", label)}
     out: dict[str, dict[str, list[str]]] = {h: {} for h in wanted.values()}
     for row in rows[1:]:
         if fi < len(row) and row[fi].strip():
@@ -85,26 +88,24 @@ def _font_styles(font_dir: str | Path | None) -> dict[str, str]:
     return out
 
 
-def column_values(data: str | Path, column: str, images: str | Path | None = None, paths: Sequence[Path] | None = None,
-                  font_dir: str | Path | None = None) -> list[str]:
-    """Each image's value of ``column`` (case-insensitive), for the images at ``paths`` in the labels CSV's order (as
-    :func:`digitseq.image.read_labels` gives them; default: every row of the labels CSV): from the labels CSV itself
-    (any column besides filename and the label), else from a ``sources.csv`` beside it or in the images folder (a
-    generated folder's ``font`` and ``family``); ``style`` is the font's style category in ``font_dir``'s fonts.csv
-    (default: the project's), found from a ``family`` or ``font`` column. An empty cell gives :data:`EMPTY`, an image
-    without a row :data:`MISSING`, a font of no known style ``"?"``. The same file listed twice gets each row's value
-    in turn. A column found nowhere is a :class:`DataError` naming the ones there are."""
-    from .image import LABEL_COLUMNS, read_labels, resolve_source
+def columns_values(data: str | Path, columns: Sequence[str], images: str | Path | None = None,
+                   paths: Sequence[Path] | None = None, font_dir: str | Path | None = None) -> dict[str, list[str]]:
+    """{column: each image's value} for each of ``columns`` (case-insensitive, surrounding spaces ignored, each
+    once), for the images at ``paths`` in the labels CSV's order (as :func:`digitseq.image.read_labels` gives them;
+    default: every row of the labels CSV), the CSVs read once for all of them. A column's values come from the labels
+    CSV itself (any column besides filename and the label), else from a ``sources.csv`` beside it or in the images
+    folder (a generated folder's ``font`` and ``family``); ``style`` is the font's style category in ``font_dir``'s
+    fonts.csv (default: the project's), found from a ``family`` or ``font`` column. An empty cell gives
+    :data:`EMPTY`, an image without a row :data:`MISSING`, a font of no known style ``"?"``. The same file listed
+    twice gets each row's value in turn. A column found nowhere is a :class:`DataError` naming the ones there are."""
+    from .image import read_labels, resolve_source
 
     csv_path, root = resolve_source(data, images)
-    with open(csv_path, newline="", encoding="utf-8-sig", errors="replace") as fh:
-        header = [h.strip().lower() for h in next(csv.reader(fh), [])]
-    label = next((c for c in LABEL_COLUMNS if c in header), None)
-    tables = [_columns(csv_path, skip=[label] if label else [])]
+    tables = [_columns(csv_path, labels=True)]
     for folder in dict.fromkeys((csv_path.parent, root)):     # a generated folder's sources.csv, once
         sources = folder / "sources.csv"
         if sources.is_file() and sources.resolve() != csv_path.resolve():
-            tables.append(_columns(sources, skip=LABEL_COLUMNS))
+            tables.append(_columns(sources))
     merged: dict[str, dict[str, list[str]]] = {}      # column -> {image path: values, row by row}
     for table in tables:
         for name, values in table.items():
@@ -113,7 +114,6 @@ def column_values(data: str | Path, column: str, images: str | Path | None = Non
     if paths is None:
         paths = read_labels(data, images, on_error="skip", check_files=False).paths
     keys = [str(p) for p in paths]
-    col = column.strip().lower()
 
     def cells(table: dict[str, list[str]]) -> list[str | None]:
         taken: dict[str, int] = {}
@@ -124,16 +124,29 @@ def column_values(data: str | Path, column: str, images: str | Path | None = Non
             out.append(None if not vs else vs[min(i, len(vs) - 1)])
         return out
 
-    if col in merged:
-        return [MISSING if v is None else v or EMPTY for v in cells(merged[col])]
-    fonts = [cells(merged[c]) for c in ("family", "font") if c in merged]
-    if col == STYLE and fonts:
-        styles = _font_styles(font_dir)
-        return [next((styles[f[i]] for f in fonts if f[i] in styles), "?") for i in range(len(keys))]
-    there = sorted(merged) + ([STYLE] if fonts else [])
-    raise DataError(f"{csv_path}: no column {column!r} to group by (" + (
-        f"columns: {', '.join(there)}" if there else "it has only filename and the label; add one, e.g. "
-        "filename,label,source") + ")")
+    fonts = [c for c in ("family", "font") if c in merged]
+    out: dict[str, list[str]] = {}
+    for column in columns:
+        col = column.strip().lower()
+        if col in out:
+            continue
+        if col in merged:
+            out[col] = [MISSING if v is None else v or EMPTY for v in cells(merged[col])]
+        elif col == STYLE and fonts:
+            styles, names = _font_styles(font_dir), [cells(merged[c]) for c in fonts]
+            out[col] = [next((styles[f[i]] for f in names if f[i] in styles), "?") for i in range(len(keys))]
+        else:
+            there = sorted(merged) + ([STYLE] if fonts else [])
+            raise DataError(f"{csv_path}: no column {column!r} to group by (" + (
+                f"columns: {', '.join(there)}" if there else "it has only filename and the label; add one, e.g. "
+                "filename,label,source") + ")")
+    return out
+
+
+def column_values(data: str | Path, column: str, images: str | Path | None = None, paths: Sequence[Path] | None = None,
+                  font_dir: str | Path | None = None) -> list[str]:
+    """Each image's value of one ``column``: :func:`columns_values` for that column alone."""
+    return next(iter(columns_values(data, [column], images, paths, font_dir).values()))
 
 
 def by_font(folder: str | Path, recognizer, font_dir: str | Path | None = None) -> dict:
@@ -142,6 +155,6 @@ def by_font(folder: str | Path, recognizer, font_dir: str | Path | None = None) 
 
     read_sources(folder)      # a folder generate did not make: say so before reading anything
     ls = read_labels(folder)
-    style, family = (column_values(folder, c, paths=ls.paths, font_dir=font_dir) for c in (STYLE, "family"))
+    groups = columns_values(folder, [STYLE, "family"], paths=ls.paths, font_dir=font_dir)
     preds = [p.text for p in recognizer.predict(list(ls.paths))]
-    return {"by_style": group_accuracy(ls.labels, preds, style), "by_family": group_accuracy(ls.labels, preds, family)}
+    return {f"by_{c}": group_accuracy(ls.labels, preds, values) for c, values in groups.items()}

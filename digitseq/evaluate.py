@@ -6,7 +6,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .breakdown import column_values, group_accuracy
+from .breakdown import columns_values, group_accuracy
 from .errors import DataError
 from .image import read_labels
 from .metrics import COVERAGES, confidence_report, evaluate, worst_errors
@@ -29,7 +29,7 @@ def evaluate_folder(data: str | Path, model: str | Path | Recognizer | None = No
     readings ``confidence`` reports (:func:`digitseq.metrics.confidence_report`); ``length``, ``chars``: read only
     texts of that shape (:meth:`Recognizer.load`; ignored with a Recognizer); ``by``: columns to break the accuracy
     down by (``report["by"][column]``: each value's n, correct, sequence accuracy and CER, worst first; any column
-    of the labels CSV, a generated folder's ``font`` / ``family``, or ``style``: :func:`digitseq.breakdown.column_values`),
+    of the labels CSV, a generated folder's ``font`` / ``family``, or ``style``: :func:`digitseq.breakdown.columns_values`),
     checked before any image is read."""
     rec = model if isinstance(model, Recognizer) else Recognizer.load(model, backend=backend, textline=textline,
                                                                        threads=threads, margin=margin, tta=tta,
@@ -37,8 +37,7 @@ def evaluate_folder(data: str | Path, model: str | Path | Recognizer | None = No
                                                                        pad_edges=pad_edges, length=length,
                                                                        chars=chars)
     ls = read_labels(data, images, alphabet=rec.alphabet)
-    by = [by] if isinstance(by, str) else by
-    groups = {c: column_values(data, c, images, paths=ls.paths) for c in dict.fromkeys(c.strip().lower() for c in by)}
+    groups = columns_values(data, [by] if isinstance(by, str) else by, images, paths=ls.paths) if by else {}
     t0 = time.perf_counter()
     preds = []
     for _, pred, err in rec.predict_files(ls.paths, batch_size=batch_size, beam_width=beam_width, progress=progress):

@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import re
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +45,7 @@ def family_weights(by_family: list[list[FontInfo]], balance: float) -> np.ndarra
     ``category``) has ``n`` families in the pool, normalised. 0: every family alike (a category's share follows its
     size); 1: every category alike; 0.5 between (a category's share grows as the square root of its size)."""
     cats = [fam[0].category or "other" for fam in by_family]
-    size = {c: cats.count(c) for c in set(cats)}
+    size = Counter(cats)
     w = np.array([size[c] ** -float(balance) for c in cats])
     return w / w.sum()
 
