@@ -55,6 +55,10 @@ def _learning_rate(value: str) -> float:
     return x
 
 
+def _minutes(value: str) -> float:
+    return _learning_rate(value)
+
+
 def _non_negative(value: str) -> int:
     n = int(value)
     if n < 0:
@@ -74,7 +78,8 @@ def _channels(value: str) -> list[int]:
 
 # argparse names an option's type in its "invalid ... value" message: say what is wanted, not the function's name.
 for _type, _name in ((_positive, "positive integer"), (_non_negative, "non-negative integer"), (_share, "share (0-1)"),
-                     (_learning_rate, "learning rate"), (_channels, "channel list")):
+                     (_learning_rate, "learning rate"), (_minutes, "number of minutes"),
+                     (_channels, "channel list")):
     _type.__name__ = _name
 
 
@@ -230,6 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--finetune-epochs", type=_non_negative, help="second phase with the conv blocks unfrozen "
                    "(default 0)")
     t.add_argument("--batch-size", type=_positive, help="default 64")
+    t.add_argument("--time-budget", type=_minutes, metavar="MINUTES",
+                   help="train for at most about this long: after each epoch, the epochs that would end past it are "
+                        "dropped and the one-cycle schedule re-planned over those left, so it still anneals "
+                        "(default: no limit)")
     t.add_argument("--lr", type=_learning_rate, help="peak learning rate (default 3e-3)")
     t.add_argument("--schedule", choices=["onecycle", "cyclic", "constant"], help="default onecycle")
     t.add_argument("--keep", choices=["best", "last"], help="the model written to --out: the best "
@@ -393,7 +402,8 @@ def cmd_train(a) -> int:
     if given["width_scale"] is None:
         del given["width_scale"]
     cfg = TrainConfig(**given, augment=not a.no_augment, textline=textline, seed=a.seed, workers=a.workers,
-                      tensorboard=a.tensorboard, device=a.device)
+                      tensorboard=a.tensorboard, device=a.device,
+                      time_budget=a.time_budget * 60 if a.time_budget else None)
     res = train_crnn(train, val, out, cfg, alphabet=alphabet, arch=arch or None,
                      pretrained=a.pretrained, init=a.init, resume=a.resume, progress=rank == 0)
     if world > 1:
@@ -431,6 +441,11 @@ def _check_resume(a, src: dict) -> None:
     if done:
         raise DigitseqError(f"--resume {a.resume}: that run has finished; to train further, start a new run from "
                             f"it: --init {a.resume} --out NEW_FOLDER")
+    own_budget = run.get("time_budget")
+    if a.time_budget is not None and a.time_budget * 60 != own_budget:
+        shown = f"{own_budget / 60:g}" if own_budget else "none"
+        raise DigitseqError(f"--resume continues the run with its own settings (--time-budget {shown}), not "
+                            f"{a.time_budget:g}; leave the option out, or start a new run with --init")
     for option in TRAIN_DEFAULTS:
         given, own = getattr(a, option), run.get(option)
         if option == "width_scale" and own is not None:

@@ -87,7 +87,9 @@ class TrainConfig:
     workers: int = 0                  # DataLoader worker processes
     show_predictions: int = 3         # validation examples printed after each epoch
     tensorboard: str | None = None    # log folder, if the tensorboard package is installed
-    time_budget: float | None = None  # seconds; training stops at the first epoch end past it
+    time_budget: float | None = None  # seconds; a one-cycle schedule's last phase is shortened to end inside it
+                                      # (re-planned at each epoch end from the mean epoch time, so it anneals);
+                                      # any training stops at the first epoch end past it
     max_steps: int | None = None      # optimiser steps, over all phases
     keep: str = "best"                # weights written to the output: "best" validation epoch, or the "last"
                                       # epoch (a completed one-cycle schedule's annealed end; early stopping
@@ -144,6 +146,15 @@ def any_rank(flag: bool, device: torch.device) -> bool:
     t = torch.tensor([int(flag)], device=device if device.type == "cuda" else "cpu")
     torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
     return bool(t.item())
+
+
+def agreed_min(value: int, device: torch.device) -> int:
+    """``value`` of this process, or under torchrun the least over ranks: a decision every rank must share."""
+    if distributed()[1] == 1:
+        return value
+    t = torch.tensor([int(value)], device=device if device.type == "cuda" else "cpu")
+    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MIN)
+    return int(t.item())
 
 
 def init_distributed(device: str = "auto") -> tuple[int, int]:
@@ -336,12 +347,22 @@ def kept_label(keep: str, epoch: int) -> str:
     return f"{'last' if keep == 'last' else 'best validation'} epoch ({epoch})"
 
 
-def epochs_within_budget(budget: float, elapsed: float, epoch_seconds: float) -> int:
-    """How many more epochs of ``epoch_seconds`` run after one ending at ``elapsed``: training stops at the first
-    epoch end past the budget (an epoch under way always finishes)."""
-    if elapsed > budget:
+def epochs_that_fit(budget: float, elapsed: float, epoch_seconds: float) -> int:
+    """How many more whole epochs of ``epoch_seconds`` end inside ``budget`` after one ending at ``elapsed``."""
+    if elapsed >= budget:
         return 0
-    return int((budget - elapsed) // max(epoch_seconds, 1e-9)) + 1
+    return int((budget - elapsed) // max(epoch_seconds, 1e-9))
+
+
+def refit_onecycle(cfg: TrainConfig, opt: torch.optim.Optimizer, lr: float, steps_per_epoch: int, epochs: int,
+                   done: int):
+    """A one-cycle schedule over ``epochs`` epochs in place of a longer one, continuing after its ``done`` steps:
+    the same warm-up share, peak and annealed end, so a run shortened to fit its time budget still anneals."""
+    sched = make_scheduler(cfg, opt, lr, steps_per_epoch, epochs)
+    if done:
+        sched.last_epoch = done - 1
+        sched.step()                    # sets the rate (and momentum) of step ``done`` on the new curve
+    return sched
 
 
 # --------------------------------------------------------------------------- the engine
@@ -393,6 +414,22 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
     t0 = time.time() - (resume["resume"]["elapsed"] if resume else 0.0)
     interrupted = False
 
+    def fit_budget(phase: Phase, epoch: int, sched, notes: list[str]):
+        """After ``epoch`` of the last phase: fewer epochs if the planned ones would not end inside the time budget
+        at the mean epoch time so far, with the one-cycle schedule re-planned over them (it still anneals); a stop
+        reason where no further epoch fits."""
+        mean = sum(epoch_seconds) / len(epoch_seconds)
+        more = agreed_min(epochs_that_fit(cfg.time_budget, time.time() - t0, mean), device)
+        if more >= phase.epochs - epoch - 1:
+            return sched, None
+        if more == 0:
+            return sched, f"time budget {cfg.time_budget:.0f}s: no further epoch of ~{mean:.0f}s fits"
+        notes.append(f"time budget {cfg.time_budget:.0f}s: at ~{mean:.0f}s an epoch, {epoch + 1 + more} of the "
+                     f"{phase.epochs} planned epochs fit; the learning-rate schedule now ends (annealed) after "
+                     f"epoch {epoch + 1 + more}")
+        phase.epochs = epoch + 1 + more
+        return refit_onecycle(cfg, sched.optimizer, phase.lr, n_batches, phase.epochs, sched.last_epoch), None
+
     def save(path, *args):  # only rank 0 writes; the others wait so nobody reads a half-written file
         if rank == 0:
             save_checkpoint(checkpoint(*args), path)
@@ -415,6 +452,7 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
             ck.update(optimizer=opt.state_dict(), scheduler=sched.state_dict(), stopper=stopper.state_dict(),
                       **(rng_state(device) if rng is None else rng), steps=steps,
                       resume={"phase": phase_i, "epoch": epoch, "step": step, "elapsed": time.time() - t0,
+                              "phase_epochs": phases[phase_i].epochs,
                               "batch": batch, "loss": list(loss), "batches": batches, "finished": finished})
         return ck
 
@@ -440,12 +478,17 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
                 opt.load_state_dict(resume["optimizer"])
                 sched.load_state_dict(resume["scheduler"])
                 stopper.load_state_dict(resume["stopper"])
+                planned = resume["resume"].get("phase_epochs")
+                if planned and planned < phase.epochs:      # shortened to fit the time budget (its schedule too)
+                    phase.epochs = planned
                 first_epoch = start_epoch
                 resume = None
             log(f"phase {phase.name}: {phase.epochs} epochs, lr {phase.lr:g}, "
                 f"{sum(p.numel() for p in params):,} trainable parameters, {len(train_set):,} images, device {device}")
             stop_reason = None
-            for epoch in range(first_epoch, phase.epochs):
+            epoch_seconds: list[float] = []     # whole epochs of this process, for fitting the time budget
+            epoch = first_epoch
+            while epoch < phase.epochs:         # (phase.epochs may shrink to fit the time budget)
                 model.train()
                 epoch_t = time.time()
                 total, count = 0.0, 0
@@ -534,8 +577,20 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
                     best = metric
                 if stopper.should_stop:
                     stop_reason = f"no improvement for {cfg.patience} epochs"
-                if cfg.time_budget and time.time() - t0 > cfg.time_budget:
+                if not (epoch == first_epoch and skip):      # an epoch resumed midway took less than an epoch
+                    epoch_seconds.append(row["seconds"])
+                notes = []                                  # logged after the epoch's line
+                if cfg.time_budget and time.time() - t0 > cfg.time_budget and \
+                        (epoch + 1 < phase.epochs or phase_i != last_phase):
                     stop_reason = f"time budget {cfg.time_budget:.0f}s used"
+                if cfg.time_budget and not stop_reason and epoch + 1 < phase.epochs and epoch_seconds:
+                    if cfg.schedule == "onecycle" and phase_i == last_phase:
+                        sched, stop_reason = fit_budget(phase, epoch, sched, notes)
+                    elif len(epoch_seconds) == 1 and \
+                            epochs_that_fit(cfg.time_budget, time.time() - t0, row["seconds"]) + 1 < \
+                            phase.epochs - epoch - 1:
+                        notes.append(f"note: at {row['seconds']:.0f}s an epoch the time budget ends this phase "
+                                     f"before its {phase.epochs} epochs")
                 ends_run = ((epoch + 1 == phase.epochs or stop_reason is not None) and phase_i == last_phase) or \
                     (stop_reason is not None and ("budget" in stop_reason or "max_steps" in stop_reason))
                 if improved or cfg.keep == "last":
@@ -556,16 +611,12 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
                     + ("  * best" if improved else ""))
                 for t, p in list(zip(val_set.labels, preds))[:cfg.show_predictions]:
                     log(f"    {t!r:>24} -> {p!r:<24} {'ok' if t == p else 'WRONG'}")
-                whole = epoch == first_epoch and not skip       # (an epoch resumed midway took less than an epoch)
-                if cfg.time_budget and not stop_reason and whole and cfg.schedule == "onecycle":
-                    more = epochs_within_budget(cfg.time_budget, time.time() - t0, row["seconds"])
-                    if more < phase.epochs - epoch - 1:
-                        log(f"note: at {row['seconds']:.0f}s an epoch the time budget ends this phase after about "
-                            f"{epoch + 1 + more} of {phase.epochs} epochs, before its learning rate has annealed; "
-                            "fewer epochs (or a larger time_budget) would complete the schedule")
+                for note in notes:
+                    log(note)
                 if stop_reason:
                     log(f"{phase.name}: stopping ({stop_reason})")
                     break
+                epoch += 1
             if interrupted or (stop_reason and ("budget" in stop_reason or "max_steps" in stop_reason)):
                 break
             # The next phase starts from the weights this phase kept (its best, or with keep="last" its last).

@@ -303,6 +303,8 @@ def test_train_keeps_every_file_it_wrote_and_resumes_only_what_it_can(digits_dir
                           "--resume continues the run with its own settings (--epochs 2), not 5")
     assert_one_line_error(*run([*again, "--tight", "0.3", "--resume", run_dir / "last.pt"], capsys)[::2],
                           "(--tight 0.0), not 0.3")
+    assert_one_line_error(*run([*again, "--time-budget", "5", "--resume", run_dir / "last.pt"], capsys)[::2],
+                          "(--time-budget none), not 5")
     code, out, err = run([*again, "--resume", run_dir / "last.pt"], capsys)
     assert code == 0 and "saved" in out, err
     # A finished run has nothing to resume: say how to train further instead of claiming a save.
@@ -310,8 +312,19 @@ def test_train_keeps_every_file_it_wrote_and_resumes_only_what_it_can(digits_dir
                           "that run has finished", f"--init {run_dir / 'last.pt'}")
 
 
+def test_train_time_budget_is_in_minutes_and_kept_for_a_resume(digits_dir, capsys, tmp_path):
+    from digitseq.models import load_checkpoint
+
+    args = ["train", digits_dir, "--val", digits_dir, "--out", tmp_path / "r", "--epochs", "1", "--batch-size", "8",
+            "--channels", "8,16,16,16", "--rnn-hidden", "16", "--time-budget", "2.5"]
+    code, out, err = run(args, capsys)
+    assert code == 0, err
+    assert load_checkpoint(tmp_path / "r" / "crnn.pt")["train"]["config"]["time_budget"] == 150
+
+
 @pytest.mark.parametrize("args, needle", [(["--lr", "-1"], "--lr: must be a positive number"),
                                           (["--lr", "nan"], "--lr: must be a positive number"),
+                                          (["--time-budget", "0"], "--time-budget: must be a positive number"),
                                           (["--workers", "-1"], "--workers: must be >= 0"),
                                           (["--seed", "-1"], "--seed: must be >= 0")])
 def test_train_refuses_bad_numbers_before_training(digits_dir, capsys, tmp_path, args, needle):

@@ -264,24 +264,75 @@ def test_a_continued_model_keeps_how_its_partner_reads_for_its_own_alphabet_only
                    progress=False, log=quiet)
 
 
-def test_epochs_within_budget_hand_worked():
-    # 800 s used of 7200, 712 s an epoch: epochs end at 1512, ..., 7208 (the 9th, past the budget: the last)
-    assert train_mod.epochs_within_budget(7200, 800, 712) == 9
-    assert train_mod.epochs_within_budget(7200, 800, 800) == 9    # 7200 is not past the budget; 8000 is
-    assert train_mod.epochs_within_budget(100, 150, 10) == 0      # already past: training stops now
+def test_epochs_that_fit_hand_worked():
+    # 800 s used of 7200, 712 s an epoch: further epochs end at 1512, ..., 6496 (the 8th), 7208 (past the budget)
+    assert train_mod.epochs_that_fit(7200, 800, 712) == 8
+    assert train_mod.epochs_that_fit(7200, 800, 800) == 8       # the 8th ends at 7200 exactly: inside
+    assert train_mod.epochs_that_fit(7200, 800, 6401) == 0
+    assert train_mod.epochs_that_fit(100, 150, 10) == 0         # already past
+    assert train_mod.epochs_that_fit(100, 100, 10) == 0
 
 
-def test_a_time_budget_that_cuts_the_schedule_short_is_reported(tmp_path, sets, monkeypatch):
-    monkeypatch.setattr(train_mod, "epochs_within_budget", lambda *a: 1)
+def fitting(monkeypatch, more):
+    """``epochs_that_fit`` answering ``more`` whatever the clock says."""
+    monkeypatch.setattr(train_mod, "epochs_that_fit", lambda *a: more)
+
+
+def test_a_time_budget_shortens_the_one_cycle_schedule_so_it_still_anneals(tmp_path, sets, monkeypatch):
+    train, val = sets                         # 24 images, batches of 4: 6 a epoch
+    fitting(monkeypatch, 1)                   # after epoch 1 of 4, one more fits
     notes = []
-    train_crnn(sets[0], sets[1], tmp_path / "crnn.pt", cfg(epochs=4, time_budget=3600), "0123456789", TINY,
-               progress=False, log=notes.append)
-    assert any("ends this phase after about 2 of 4 epochs" in m for m in notes)
-    notes.clear()
-    monkeypatch.setattr(train_mod, "epochs_within_budget", lambda *a: 3)
-    train_crnn(sets[0], sets[1], tmp_path / "crnn2.pt", cfg(epochs=4, time_budget=3600), "0123456789", TINY,
-               progress=False, log=notes.append)
-    assert not any("ends this phase" in m for m in notes)
+    res = train_crnn(train, val, tmp_path / "crnn.pt", cfg(epochs=4, batch_size=4, time_budget=3600), "0123456789",
+                     TINY, progress=False, log=notes.append)
+    assert len(res.history) == 2 and len(res.steps) == 12
+    assert any("2 of the 4 planned epochs fit" in m for m in notes)
+    # each row holds the rate set after its step, the next step's: the last step ran at one-cycle's annealed end
+    assert res.steps[-2]["lr"] == pytest.approx(3e-3 / 10 / 100, rel=1e-6)
+    assert max(s["lr"] for s in res.steps) <= 3e-3 * (1 + 1e-9)
+    assert load_checkpoint(res.last_path)["train"]["phases"][0]["epochs"] == 2
+    assert not any("stopping" in m for m in notes)
+
+
+def test_a_time_budget_that_fits_changes_nothing_and_one_that_fits_no_epoch_stops(tmp_path, sets, monkeypatch):
+    train, val = sets
+    plain = train_crnn(train, val, tmp_path / "a.pt", cfg(epochs=3, batch_size=4), "0123456789", TINY,
+                       progress=False, log=quiet)
+    fitting(monkeypatch, 2)
+    notes = []
+    timed = train_crnn(train, val, tmp_path / "b.pt", cfg(epochs=3, batch_size=4, time_budget=3600), "0123456789",
+                       TINY, progress=False, log=notes.append)
+    assert [s["lr"] for s in timed.steps] == [s["lr"] for s in plain.steps]
+    assert same_weights(plain.model, timed.model) and not any("budget" in m for m in notes)
+    fitting(monkeypatch, 0)
+    res = train_crnn(train, val, tmp_path / "c.pt", cfg(epochs=3, batch_size=4, time_budget=3600), "0123456789",
+                     TINY, progress=False, log=notes.append)
+    assert len(res.history) == 1 and any("no further epoch" in m and "stopping" in m for m in notes)
+    notes.clear()                             # other schedules are not re-planned: the run is cut, and says so
+    train_crnn(train, val, tmp_path / "d.pt", cfg(epochs=4, batch_size=4, time_budget=3600, schedule="cyclic"),
+               "0123456789", TINY, progress=False, log=notes.append)
+    assert any("ends this phase before its 4 epochs" in m for m in notes)
+
+
+def test_a_run_shortened_to_its_budget_resumes_to_the_same_end(tmp_path, sets, monkeypatch):
+    train, val = sets
+    fitting(monkeypatch, 2)                   # 4 planned, 3 fit
+    config = cfg(epochs=4, batch_size=4, time_budget=3600)
+    full = train_crnn(train, val, tmp_path / "a" / "crnn.pt", config, "0123456789", TINY, progress=False, log=quiet)
+    assert len(full.history) == 3
+
+    def stop_after_second_epoch(msg):
+        if "epoch 2/" in msg:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_crnn(train, val, tmp_path / "b" / "crnn.pt", config, "0123456789", TINY, progress=False,
+                   log=stop_after_second_epoch)
+    last = tmp_path / "b" / "last.pt"
+    assert load_checkpoint(last)["resume"]["phase_epochs"] == 3
+    fitting(monkeypatch, 99)                  # a budget only ever shortens the plan
+    done = train_crnn(train, val, tmp_path / "b" / "crnn.pt", resume=last, progress=False, log=quiet)
+    assert len(done.history) == 3 and [s["lr"] for s in done.steps] == [s["lr"] for s in full.steps]
+    assert same_weights(full.model, done.model)
 
 
 def test_a_continued_model_may_change_its_pools_if_its_gru_reads_as_many_rows(tmp_path, sets):
