@@ -288,8 +288,8 @@ def _release_ascii_balanced() -> dict:
     the pool has few families of (foreign_ascii by style: comic 29 %, script 40, display 47, handwriting 59, typewriter
     62, against sans 94, mono 89, serif 88; the pool's 272 families hold 11 handwriting, 7 script, 4 comic, 2
     typewriter). Run once (2026-12-08) with a 45-minute budget that ended it after 2 of its 3 epochs (the machine was
-    shared): the development strings -0.08 together, matplotlib's -0.65, not shipped (``results/ascii_balanced_candidate/``,
-    docs/HISTORY.md#ascii-balanced); the budget is 60 minutes now, so that the third epoch runs."""
+    shared): the development strings -0.08 together, matplotlib's -0.65, not shipped; rerun alone with all three epochs
+    (48 min): -0.13, not shipped either (``results/ascii_balanced_candidate/``, docs/HISTORY.md#ascii-balanced)."""
     params = _release_ascii_tight("stage")
     sets = params["1_Gen_Images.ipynb"]["DATASETS"]
     nb3 = params["3_CRNN.ipynb"]

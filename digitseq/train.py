@@ -580,7 +580,8 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
                 if not (epoch == first_epoch and skip):      # an epoch resumed midway took less than an epoch
                     epoch_seconds.append(row["seconds"])
                 notes = []                                  # logged after the epoch's line
-                if cfg.time_budget and time.time() - t0 > cfg.time_budget and \
+                # (agreed over torchrun's ranks, whose clocks may straddle the budget: all stop or none)
+                if cfg.time_budget and any_rank(time.time() - t0 > cfg.time_budget, device) and \
                         (epoch + 1 < phase.epochs or phase_i != last_phase):
                     stop_reason = f"time budget {cfg.time_budget:.0f}s used"
                 if cfg.time_budget and not stop_reason and epoch + 1 < phase.epochs and epoch_seconds:
