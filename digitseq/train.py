@@ -87,8 +87,9 @@ class TrainConfig:
     workers: int = 0                  # DataLoader worker processes
     show_predictions: int = 3         # validation examples printed after each epoch
     tensorboard: str | None = None    # log folder, if the tensorboard package is installed
-    time_budget: float | None = None  # seconds; a one-cycle schedule's last phase is shortened to end inside it
-                                      # (re-planned at each epoch end from the mean epoch time, so it anneals);
+    time_budget: float | None = None  # seconds; a one-cycle schedule's last phase is fitted to end inside it
+                                      # (re-planned at each epoch end from the mean epoch time, never past its
+                                      # epochs, so it anneals);
                                       # any training stops at the first epoch end past it
     max_steps: int | None = None      # optimiser steps, over all phases
     keep: str = "best"                # weights written to the output: "best" validation epoch, or the "last"
@@ -414,20 +415,23 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
     t0 = time.time() - (resume["resume"]["elapsed"] if resume else 0.0)
     interrupted = False
 
-    def fit_budget(phase: Phase, epoch: int, sched, notes: list[str]):
-        """After ``epoch`` of the last phase: fewer epochs if the planned ones would not end inside the time budget
-        at the mean epoch time so far, with the one-cycle schedule re-planned over them (it still anneals); a stop
-        reason where no further epoch fits."""
+    def fit_budget(phase_i: int, epoch: int, sched, notes: list[str]):
+        """After ``epoch`` of the last phase (not its planned last): as many epochs as end inside the time budget at
+        the mean epoch time so far, at most those configured, with the one-cycle schedule re-planned over them (it
+        still anneals; a plan shortened after slow early epochs grows back as they speed up); a stop reason where no
+        further epoch fits."""
+        phase = phases[phase_i]
         mean = sum(epoch_seconds) / len(epoch_seconds)
         more = agreed_min(epochs_that_fit(cfg.time_budget, time.time() - t0, mean), device)
-        if more >= phase.epochs - epoch - 1:
+        target = min(epoch + 1 + more, configured[phase_i])
+        if target == phase.epochs:
             return sched, None
         if more == 0:
             return sched, f"time budget {cfg.time_budget:.0f}s: no further epoch of ~{mean:.0f}s fits"
-        notes.append(f"time budget {cfg.time_budget:.0f}s: at ~{mean:.0f}s an epoch, {epoch + 1 + more} of the "
-                     f"{phase.epochs} planned epochs fit; the learning-rate schedule now ends (annealed) after "
-                     f"epoch {epoch + 1 + more}")
-        phase.epochs = epoch + 1 + more
+        notes.append(f"time budget {cfg.time_budget:.0f}s: at ~{mean:.0f}s an epoch, {target} of the "
+                     f"{configured[phase_i]} epochs fit; the learning-rate schedule now ends (annealed) after epoch "
+                     f"{target}")
+        phase.epochs = target
         return refit_onecycle(cfg, sched.optimizer, phase.lr, n_batches, phase.epochs, sched.last_epoch), None
 
     def save(path, *args):  # only rank 0 writes; the others wait so nobody reads a half-written file
@@ -457,6 +461,7 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
         return ck
 
     last_phase = max((i for i, p in enumerate(phases) if p.epochs > 0), default=-1)
+    configured = [p.epochs for p in phases]     # a plan fitted to the time budget never grows past these
     with StopSignals() as stops:
         for phase_i, phase in enumerate(phases):
             if phase_i < start_phase or phase.epochs <= 0:
@@ -586,7 +591,7 @@ def fit(model: torch.nn.Module, kind: str, codec: Codec, train_set: ImageSet, va
                     stop_reason = f"time budget {cfg.time_budget:.0f}s used"
                 if cfg.time_budget and not stop_reason and epoch + 1 < phase.epochs and epoch_seconds:
                     if cfg.schedule == "onecycle" and phase_i == last_phase:
-                        sched, stop_reason = fit_budget(phase, epoch, sched, notes)
+                        sched, stop_reason = fit_budget(phase_i, epoch, sched, notes)
                     elif len(epoch_seconds) == 1 and \
                             epochs_that_fit(cfg.time_budget, time.time() - t0, row["seconds"]) + 1 < \
                             phase.epochs - epoch - 1:

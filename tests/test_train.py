@@ -285,7 +285,7 @@ def test_a_time_budget_shortens_the_one_cycle_schedule_so_it_still_anneals(tmp_p
     res = train_crnn(train, val, tmp_path / "crnn.pt", cfg(epochs=4, batch_size=4, time_budget=3600), "0123456789",
                      TINY, progress=False, log=notes.append)
     assert len(res.history) == 2 and len(res.steps) == 12
-    assert any("2 of the 4 planned epochs fit" in m for m in notes)
+    assert any("2 of the 4 epochs fit" in m for m in notes)
     # each row holds the rate set after its step, the next step's: the last step ran at one-cycle's annealed end
     assert res.steps[-2]["lr"] == pytest.approx(3e-3 / 10 / 100, rel=1e-6)
     assert max(s["lr"] for s in res.steps) <= 3e-3 * (1 + 1e-9)
@@ -313,9 +313,34 @@ def test_a_time_budget_that_fits_changes_nothing_and_one_that_fits_no_epoch_stop
     assert any("ends this phase before its 4 epochs" in m for m in notes)
 
 
+def test_a_plan_shortened_by_slow_early_epochs_grows_back_but_not_past_its_epochs(tmp_path, sets, monkeypatch):
+    train, val = sets
+    answers = iter([1, 3, 2])                 # after epochs 1-3: 1, 3, 2 more fit -> plans of 2, 5 (not 6), 5
+    monkeypatch.setattr(train_mod, "epochs_that_fit", lambda *a: next(answers))
+    notes = []
+    res = train_crnn(train, val, tmp_path / "crnn.pt", cfg(epochs=5, batch_size=4, time_budget=3600), "0123456789",
+                     TINY, progress=False, log=notes.append)
+    # after epoch 1 the plan is 2 epochs, so epoch 2 is its last: no look at the budget there, it ends
+    assert len(res.history) == 2 and any("2 of the 5 epochs fit" in m for m in notes)
+    answers = iter([2, 3, 2, 1])              # plans of 3, then 5 (capped), then 5 twice more (no note)
+    notes.clear()
+    res = train_crnn(train, val, tmp_path / "b.pt", cfg(epochs=5, batch_size=4, time_budget=3600), "0123456789",
+                     TINY, progress=False, log=notes.append)
+    assert len(res.history) == 5 and len(res.steps) == 30
+    assert [m.split(", ")[1].split(";")[0] for m in notes if "budget" in m] == ["3 of the 5 epochs fit",
+                                                                            "5 of the 5 epochs fit"]
+    assert res.steps[-2]["lr"] == pytest.approx(3e-3 / 10 / 100, rel=1e-6)
+    assert max(s["lr"] for s in res.steps) <= 3e-3 * (1 + 1e-9)
+
+
 def test_a_run_shortened_to_its_budget_resumes_to_the_same_end(tmp_path, sets, monkeypatch):
     train, val = sets
-    fitting(monkeypatch, 2)                   # 4 planned, 3 fit
+
+    def fits(answers):                        # after epochs 1 and 2: 2 more, 1 more: 3 of the 4 planned
+        answers = iter(answers)
+        monkeypatch.setattr(train_mod, "epochs_that_fit", lambda *a: next(answers))
+
+    fits([2, 1])
     config = cfg(epochs=4, batch_size=4, time_budget=3600)
     full = train_crnn(train, val, tmp_path / "a" / "crnn.pt", config, "0123456789", TINY, progress=False, log=quiet)
     assert len(full.history) == 3
@@ -324,12 +349,13 @@ def test_a_run_shortened_to_its_budget_resumes_to_the_same_end(tmp_path, sets, m
         if "epoch 2/" in msg:
             raise KeyboardInterrupt
 
+    fits([2, 1])
     with pytest.raises(KeyboardInterrupt):
         train_crnn(train, val, tmp_path / "b" / "crnn.pt", config, "0123456789", TINY, progress=False,
                    log=stop_after_second_epoch)
     last = tmp_path / "b" / "last.pt"
     assert load_checkpoint(last)["resume"]["phase_epochs"] == 3
-    fitting(monkeypatch, 99)                  # a budget only ever shortens the plan
+    fits([])                                  # epoch 3 is the resumed plan's last: the budget is not asked again
     done = train_crnn(train, val, tmp_path / "b" / "crnn.pt", resume=last, progress=False, log=quiet)
     assert len(done.history) == 3 and [s["lr"] for s in done.steps] == [s["lr"] for s in full.steps]
     assert same_weights(full.model, done.model)
