@@ -139,23 +139,25 @@ def distributed() -> tuple[int, int]:
     return 0, 1
 
 
+def _over_ranks(value: int, device: torch.device, op: str) -> int:
+    """``value`` of this process, or under torchrun ``op`` ("MAX", "MIN": a ``ReduceOp``'s name) of every rank's
+    (named, so that a single process needs no torch.distributed)."""
+    if distributed()[1] == 1:
+        return value
+    t = torch.tensor([int(value)], device=device if device.type == "cuda" else "cpu")
+    torch.distributed.all_reduce(t, op=getattr(torch.distributed.ReduceOp, op))
+    return int(t.item())
+
+
 def any_rank(flag: bool, device: torch.device) -> bool:
     """``flag`` of this process, or under torchrun whether any rank's is set: every rank must stop at the same
     batch, or the others would wait in their next step's gradient exchange for ever."""
-    if distributed()[1] == 1:
-        return flag
-    t = torch.tensor([int(flag)], device=device if device.type == "cuda" else "cpu")
-    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
-    return bool(t.item())
+    return bool(_over_ranks(int(flag), device, "MAX"))
 
 
 def agreed_min(value: int, device: torch.device) -> int:
     """``value`` of this process, or under torchrun the least over ranks: a decision every rank must share."""
-    if distributed()[1] == 1:
-        return value
-    t = torch.tensor([int(value)], device=device if device.type == "cuda" else "cpu")
-    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MIN)
-    return int(t.item())
+    return _over_ranks(value, device, "MIN")
 
 
 def init_distributed(device: str = "auto") -> tuple[int, int]:
